@@ -1,0 +1,11 @@
+"""The catalog web process: `gunicorn "catalog.app:create_app()"`."""
+from flask import Flask
+
+from mall_shared.api import create_service_app
+
+from .api import blueprints
+from .models import Base
+
+
+def create_app(config: dict | None = None) -> Flask:
+    return create_service_app("catalog", Base.metadata, blueprints, config)

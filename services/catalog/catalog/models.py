@@ -1,0 +1,136 @@
+"""Catalog's own tables and the rules that live on them.
+
+Stock is three counters per SKU: `on_hand` (everything received, less adjustments),
+`reserved` (held for unpaid or undelivered orders) and `sold` (delivered). What a customer can
+buy is `available = on_hand - reserved - sold`; every change is also a `StockMovement` row, so
+the history explains each number.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mall_shared.api import Conflict
+from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+bus_tables(Base.metadata)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[str] = mapped_column(ForeignKey("categories.id"), index=True)
+    brand: Mapped[str | None] = mapped_column(String(100))
+    images: Mapped[list] = mapped_column(JSON, default=list)
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    # Why it is delisted: "manual" stays delisted; "out_of_stock" comes back on restock.
+    delisted_reason: Mapped[str | None] = mapped_column(String(16))
+    sales: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.code", lazy="selectin")
+
+    def has_stock(self) -> bool:
+        return any(s.available > 0 for s in self.skus)
+
+    def put_on_sale(self) -> bool:
+        """Put on sale. Returns True when this changed the status."""
+        if not self.has_stock():
+            raise Conflict("A product with no SKU in stock cannot be listed", code="no_sellable_sku")
+        if self.status == "listed":
+            return False
+        self.status, self.delisted_reason = "listed", None
+        return True
+
+    def delist(self, reason: str) -> bool:
+        """Take off sale, by hand ("manual") or because nothing is left ("out_of_stock")."""
+        if self.status == "delisted" and (self.delisted_reason == "manual" or reason != "manual"):
+            return False
+        if self.status == "draft" and reason != "manual":
+            return False
+        self.status, self.delisted_reason = "delisted", reason
+        return True
+
+
+class Sku(Base):
+    __tablename__ = "skus"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    price: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    sold: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="listed")
+    low_stock_threshold: Mapped[int] = mapped_column(Integer, default=0)
+
+    product: Mapped[Product] = relationship(back_populates="skus", lazy="joined", innerjoin=True)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved - self.sold
+
+    @property
+    def stock(self) -> int:  # the public name (docs/design.md: "stock (available to sell)")
+        return self.available
+
+    def refresh_status(self) -> str | None:
+        """Delist when nothing is left, relist when stock is back; returns the change, if any."""
+        if self.status == "listed" and self.available <= 0:
+            self.status = "delisted"
+            return "depleted"
+        if self.status == "delisted" and self.available > 0:
+            self.status = "listed"
+            return "replenished"
+        return None
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    __table_args__ = (UniqueConstraint("order_id", "sku_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(String(36), index=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="reserved")  # reserved, released, sold
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockMovement(Base):
+    __tablename__ = "stock_movements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # received, adjusted, reserved, released, sold
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    order_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,139 @@
+"""catalog's HTTP API against real PostgreSQL (through Flask's test client)."""
+import uuid
+
+import pytest
+
+from mall_shared.testing import outbox_events
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def category(client, staff):
+    res = client.post("/api/catalog/categories", json={"name": unique("Shoes")}, headers=staff)
+    assert res.status_code == 201, res.json
+    return res.json
+
+
+def new_product(client, staff, category, stocks=(3, 10), price=39900):
+    body = {"name": unique("Runner"), "category_id": category["id"],
+            "skus": [{"code": unique(f"RUN-{41 + i}"), "attributes": {"size": str(41 + i)}, "price": price, "stock": s}
+                     for i, s in enumerate(stocks)]}
+    res = client.post("/api/catalog/products", json=body, headers=staff)
+    assert res.status_code == 201, res.json
+    return res.json
+
+
+def test_staff_create_a_draft_product_with_its_skus(client, staff, category):
+    product = new_product(client, staff, category)
+    assert product["status"] == "draft"
+    assert [s["stock"] for s in product["skus"]] == [3, 10]
+    assert {s["price"] for s in product["skus"]} == {39900}
+
+
+def test_customers_cannot_create_products(client, keys, category):
+    res = client.post("/api/catalog/products", json={}, headers=keys.headers())
+    assert res.status_code == 403
+    assert res.json["error"]["code"] == "forbidden"
+
+
+def test_anonymous_callers_cannot_create_categories(client):
+    res = client.post("/api/catalog/categories", json={"name": "x"})
+    assert res.status_code == 401
+    assert res.json["error"]["code"] == "unauthorized"
+
+
+def test_a_forged_token_is_refused(client):
+    res = client.post("/api/catalog/categories", json={"name": "x"}, headers={"Authorization": "Bearer abc.def.ghi"})
+    assert res.status_code == 401
+    assert res.json["error"]["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"price": 0}, "skus"),
+    ({"stock": -1}, "skus"),
+    ({"name": "x" * 201}, "name"),
+])
+def test_bad_product_input_is_refused_naming_the_field(client, staff, category, change, field):
+    sku = {"code": unique("C"), "price": 100, "stock": 1}
+    body = {"name": "Shoe", "category_id": category["id"], "skus": [sku]}
+    if "name" in change:
+        body.update(change)
+    else:
+        sku.update(change)
+    res = client.post("/api/catalog/products", json=body, headers=staff)
+    assert res.status_code == 422
+    assert res.json["error"]["code"] == "validation_error"
+    assert field in res.json["error"]["details"]["fields"]
+
+
+def test_an_unknown_category_is_refused_and_nothing_is_written(client, staff):
+    code = unique("C")
+    body = {"name": "Shoe", "category_id": "nope", "skus": [{"code": code, "price": 100, "stock": 1}]}
+    res = client.post("/api/catalog/products", json=body, headers=staff)
+    assert res.status_code == 404
+    assert res.json["error"]["code"] == "category_not_found"
+    assert client.get(f"/api/catalog/products?q={code}").json["total"] == 0
+
+
+def test_listing_makes_a_product_visible_to_customers_and_emits_product_listed(client, staff, category, db):
+    product = new_product(client, staff, category)
+    assert client.get(f"/api/catalog/products?q={product['name']}").json["total"] == 0
+    res = client.post(f"/api/catalog/products/{product['id']}/list", headers=staff)
+    assert res.status_code == 200 and res.json["status"] == "listed"
+    found = client.get(f"/api/catalog/products?q={product['name']}").json
+    assert found["total"] == 1 and found["items"][0]["id"] == product["id"]
+    listed = [e for e in outbox_events(db) if e["type"] == "ProductListed" and e["data"]["product_id"] == product["id"]]
+    assert len(listed) == 1 and listed[0]["source"] == "mall/catalog"
+
+
+def test_a_product_without_stock_cannot_be_listed(client, staff, category):
+    product = new_product(client, staff, category, stocks=(0,))
+    res = client.post(f"/api/catalog/products/{product['id']}/list", headers=staff)
+    assert res.status_code == 409
+    assert res.json["error"]["code"] == "no_sellable_sku"
+
+
+def test_search_filters_by_price_and_paginates(client, staff, category):
+    cheap = new_product(client, staff, category, price=1000)
+    dear = new_product(client, staff, category, price=90000)
+    for p in (cheap, dear):
+        client.post(f"/api/catalog/products/{p['id']}/list", headers=staff)
+    res = client.get(f"/api/catalog/products?category_id={category['id']}&max_price=5000&per_page=1").json
+    assert res["total"] == 1 and res["per_page"] == 1 and res["page"] == 1
+    assert res["items"][0]["id"] == cheap["id"]
+
+
+def test_a_drafts_detail_is_hidden_from_customers(client, staff, category):
+    product = new_product(client, staff, category)
+    assert client.get(f"/api/catalog/products/{product['id']}").status_code == 404
+    assert client.get(f"/api/catalog/products/{product['id']}", headers=staff).status_code == 200
+
+
+def test_receiving_stock_is_recorded_as_a_movement(client, staff, category):
+    sku = new_product(client, staff, category, stocks=(2,))["skus"][0]
+    res = client.post(f"/api/catalog/skus/{sku['id']}/stock", json={"quantity": 5}, headers=staff)
+    assert res.status_code == 200 and res.json["stock"] == 7
+    moves = client.get(f"/api/catalog/skus/{sku['id']}/movements", headers=staff).json
+    assert [(m["kind"], m["quantity"]) for m in moves["items"]] == [("received", 5), ("received", 2)]
+
+
+def test_stock_cannot_be_adjusted_below_zero(client, staff, category):
+    sku = new_product(client, staff, category, stocks=(2,))["skus"][0]
+    res = client.post(f"/api/catalog/skus/{sku['id']}/stock",
+                      json={"kind": "adjust", "quantity": -3, "reason": "breakage"}, headers=staff)
+    assert res.status_code == 409 and res.json["error"]["code"] == "insufficient_stock"
+    assert client.get(f"/api/catalog/skus?ids={sku['id']}").json[0]["stock"] == 2
+
+
+def test_unknown_routes_answer_in_the_error_format(client):
+    res = client.get("/api/catalog/nothing-here")
+    assert res.status_code == 404 and res.json["error"]["code"] == "not_found"
+
+
+def test_health_and_openapi(client):
+    assert client.get("/healthz").json["status"] == "ok"
+    spec = client.get("/openapi.json").json
+    assert "/api/catalog/products" in spec["paths"]

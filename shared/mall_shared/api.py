@@ -1,0 +1,206 @@
+"""The HTTP side every service shares: the app skeleton, the error format, pagination,
+request ids, health endpoints.
+
+flask-smorest's own error body and pagination (`page_size` + header) differ from the public
+contract, so they are overridden here, once.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import flask_smorest
+from flask import Flask, current_app, g, jsonify, request
+from kombu import Connection
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from .config import Settings
+from .db import Database, new_id
+from .events import correlation_id
+
+log = logging.getLogger(__name__)
+
+
+# ---- errors ----------------------------------------------------------------------------------
+class DomainError(Exception):
+    """Raise anywhere; rendered as {"error": {"code", "message", "details"}} with `status`."""
+
+    status = 400
+    code = "bad_request"
+    message = "Bad request"
+
+    def __init__(self, message: str | None = None, details: dict | None = None, code: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details or {}
+        if code:
+            self.code = code
+
+
+class BadRequest(DomainError):
+    pass
+
+
+class Unauthorized(DomainError):
+    status, code, message = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, code, message = 403, "forbidden", "Not allowed"
+
+
+class NotFound(DomainError):
+    status, code, message = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, message = 409, "conflict", "Conflict"
+
+
+class Unavailable(DomainError):
+    status, code, message = 503, "service_unavailable", "A service this request needs is unavailable"
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if status == 422 and messages:
+            fields_ = {}
+            for location in messages.values():  # {"json": {...}, "query": {...}}
+                fields_.update(location)
+            names = ", ".join(sorted(str(k) for k in fields_))
+            body = error_body("validation_error", f"Invalid input: {names}", {"fields": fields_})
+        else:
+            code = (error.name or "error").lower().replace(" ", "_")
+            body = error_body(code, error.description or error.name or "Error")
+        return jsonify(body), status
+
+
+def _domain_error(exc: DomainError):
+    return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status
+
+
+def _unexpected(exc: Exception):
+    # HTTPException and DomainError have their own, more specific handlers.
+    log.exception("unhandled error")
+    return jsonify(error_body("internal_error", "Internal server error")), 500
+
+
+# ---- pagination ------------------------------------------------------------------------------
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+_page_schemas: dict[type, type[Schema]] = {}
+
+
+def page_schema(item: type[Schema]) -> type[Schema]:
+    """The list response: {"items": [...], "total", "page", "per_page"}."""
+    if item not in _page_schemas:
+        name = item.__name__.removesuffix("Schema") + "PageSchema"
+        _page_schemas[item] = type(name, (Schema,), {
+            "items": fields.List(fields.Nested(item)),
+            "total": fields.Integer(),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+        })
+    return _page_schemas[item]
+
+
+def paginate(session: Session, stmt: Select, page: int, per_page: int) -> dict[str, Any]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+# ---- the app ---------------------------------------------------------------------------------
+def db() -> Database:
+    return current_app.extensions["mall_db"]
+
+
+def settings() -> Settings:
+    return current_app.extensions["mall_settings"]
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    with db().transaction() as session:
+        yield session
+
+
+def create_service_app(service: str, metadata, blueprints: list, config: dict | None = None) -> Flask:
+    """The Flask app of one service: settings, database, API, errors, health."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(service)
+    s = Settings.load(service)
+    app.config.update(
+        API_TITLE=f"mall {service}",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.config.update(config or {})
+    app.extensions["mall_settings"] = s
+    app.extensions["mall_db"] = Database(service, app.config.get("DATABASE_URL", s.database_url), metadata)
+    app.extensions["mall_jwt_public_key"] = app.config.get("JWT_PUBLIC_KEY") or s.jwt_public_key()
+
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    for bp in blueprints:
+        api.register_blueprint(bp)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(Exception, _unexpected)
+
+    @app.before_request
+    def _request_id():
+        g.request_id = request.headers.get("X-Request-ID") or new_id()
+        g.correlation_token = correlation_id.set(g.request_id)
+
+    @app.after_request
+    def _echo_request_id(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response
+
+    @app.teardown_request
+    def _reset(_exc):
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz")
+    def readyz():
+        checks = {"database": _check(db().ping), "broker": _check(lambda: _ping_broker(s))}
+        ok = all(v == "ok" for v in checks.values())
+        return {"status": "ok" if ok else "unavailable", "service": service, "checks": checks}, 200 if ok else 503
+
+    return app
+
+
+def _check(fn) -> str:
+    try:
+        fn()
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}: {exc}"[:300]
+
+
+def _ping_broker(s: Settings) -> None:
+    with Connection(s.broker_url, transport_options=s.broker_options, connect_timeout=2) as conn:
+        conn.ensure_connection(max_retries=1)

@@ -1,0 +1,152 @@
+"""Consume one way: a service lists `HANDLERS = {"OrderPlaced": on_order_placed, ...}`; the
+worker binds one durable queue `<service>.events` to those types and calls each handler as
+`handler(event, session)` inside a transaction that also records the event id in the inbox.
+
+- Idempotent: an event id already in the inbox is acked and skipped.
+- Ack after commit: a crash before commit leaves the message to be redelivered.
+- Poison: bounded retries with delay (in the consumer itself, so the embedded filesystem
+  transport and RabbitMQ behave alike), then the message goes to `<service>.events.dead`.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kombu import Connection, Consumer, Producer, Queue, binding
+from kombu.mixins import ConsumerMixin
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .config import Settings
+from .db import Database, utcnow
+from .events import InvalidEvent, correlation_id, parse
+from .outbox import Relay, exchange
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Session], None]
+Periodic = tuple[float, Callable[[Session], Any]]
+
+
+def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> bool:
+    """Run the handler for one event exactly once. Returns False for a duplicate."""
+    with db.transaction() as session:
+        inbox = db.inbox
+        if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == env["id"])).first():
+            return False
+        try:
+            session.execute(insert(inbox).values(event_id=env["id"], type=env["type"], handled_at=utcnow()))
+        except IntegrityError:
+            return False  # a concurrent delivery of the same event won the race
+        token = correlation_id.set(env.get("correlationid"))
+        try:
+            handlers[env["type"]](evt, session)
+        finally:
+            correlation_id.reset(token)
+    return True
+
+
+def deliver(db: Database, handlers: dict[str, Handler], env: dict) -> bool:
+    """Hand an envelope to its handler as the worker would (tests use this directly)."""
+    env, evt = parse(env)
+    return handle(db, handlers, env, evt)
+
+
+class Worker(ConsumerMixin):
+    def __init__(self, db: Database, settings: Settings, handlers: dict[str, Handler], prefetch: int = 10):
+        self.db = db
+        self.settings = settings
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.connection = Connection(settings.broker_url, transport_options=settings.broker_options)
+        name = f"{settings.service}.events"
+        self.queue = Queue(name, exchange=exchange, durable=True,
+                           bindings=[binding(exchange, routing_key=t) for t in sorted(handlers)])
+        self.dead_queue = Queue(f"{name}.dead", durable=True)
+        self.producer: Producer | None = None
+
+    def get_consumers(self, consumer_cls: type[Consumer], channel) -> list[Consumer]:
+        exchange(channel).declare()
+        self.dead_queue(channel).declare()
+        self.producer = Producer(channel)
+        return [consumer_cls(queues=[self.queue], on_message=self.on_message, prefetch_count=self.prefetch)]
+
+    def on_message(self, message) -> None:
+        try:
+            env, evt = parse(message.body)
+        except InvalidEvent as exc:
+            log.error("poison message on %s: %s", self.queue.name, exc)
+            self.dead_letter(message, f"invalid event: {exc}")
+            message.ack()
+            return
+        if env["type"] not in self.handlers:
+            message.ack()  # a binding we no longer handle; nothing to do
+            return
+        for delay in (*self.settings.retry_delays, None):
+            try:
+                if not handle(self.db, self.handlers, env, evt):
+                    log.info("duplicate %s %s skipped", env["type"], env["id"])
+                break
+            except Exception as exc:
+                if delay is None:
+                    log.exception("giving up on %s %s", env["type"], env["id"])
+                    self.dead_letter(message, repr(exc))
+                    break
+                log.warning("handling %s %s failed (%r); retrying in %ss", env["type"], env["id"], exc, delay)
+                time.sleep(delay)
+        message.ack()
+
+    def dead_letter(self, message, reason: str) -> None:
+        assert self.producer is not None
+        headers = dict(message.headers or {})
+        headers.update({"x-dead-reason": reason[:1000], "x-original-queue": self.queue.name})
+        self.producer.publish(
+            message.body, exchange="", routing_key=self.dead_queue.name, headers=headers,
+            content_type=message.content_type, content_encoding=message.content_encoding, delivery_mode=2,
+        )
+
+
+def _run_periodic(db: Database, interval: float, job: Callable[[Session], Any], stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            with db.transaction() as session:
+                job(session)
+        except Exception:
+            log.exception("periodic job %s failed", getattr(job, "__name__", job))
+
+
+def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: Iterable[Periodic] = ()) -> None:
+    """The worker process: the outbox relay, the periodic jobs and the event consumer."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.load(service)
+    db = Database(service, settings.database_url, metadata)
+    stop = threading.Event()
+    threads = [threading.Thread(target=Relay(db, settings).run, args=(stop,), name="relay", daemon=True)]
+    threads += [
+        threading.Thread(target=_run_periodic, args=(db, interval, job, stop), name=job.__name__, daemon=True)
+        for interval, job in periodic
+    ]
+    for t in threads:
+        t.start()
+    worker = Worker(db, settings, handlers) if handlers else None
+
+    def _stop(*_):
+        stop.set()
+        if worker:
+            worker.should_stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("%s worker started (%d handlers)", service, len(handlers))
+    if worker:
+        worker.run()
+    else:
+        stop.wait()
+    stop.set()
+    for t in threads:
+        t.join(timeout=5)

@@ -1,0 +1,141 @@
+"""Database access: one engine and session factory per service, plus the bus tables.
+
+Every service declares its own `Base` (its own metadata) and calls `bus_tables(Base.metadata)`
+so that its `outbox` and `inbox` tables live in its own database, beside its business tables.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use mall_shared.db.utcnow()")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER only
+
+
+def bus_tables(metadata: MetaData) -> None:
+    """Declare the transactional outbox and the consumer inbox in a service's metadata."""
+    Table(
+        "outbox",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("type", String(80), nullable=False),
+        Column("envelope", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("published_at", UTCDateTime, nullable=True, index=True),
+    )
+    Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("type", String(80), nullable=False),
+        Column("handled_at", UTCDateTime, nullable=False),
+    )
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # Let SQLAlchemy's "begin" event open the transaction, as IMMEDIATE: the embedded
+            # default has several processes writing one file, and a deferred transaction that
+            # later upgrades to a write lock fails with "database is locked" instead of waiting.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """A service's engine and sessions. Built by `create_app()` / `worker.main()`, never at import."""
+
+    def __init__(self, service: str, url: str, metadata: MetaData):
+        self.service = service
+        self.url = url
+        self.metadata = metadata
+        self.engine = make_engine(url)
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+        self.Session = sessionmaker(
+            self.engine, expire_on_commit=False, info={"service": service, "outbox": self.outbox, "inbox": self.inbox}
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self.Session() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,279 @@
+"""Every event type on the bus, once: the contract between services and outside subscribers.
+
+Events are facts: past-tense names, ids, integer minor units, ISO-8601 times; never ORM
+objects. New fields arrive as optional ones so old subscribers keep working.
+
+They travel as CloudEvents 1.0 JSON (structured mode). pydantic validates incoming `data`
+and generates each type's JSON Schema (docs/events/), so the schema and the code cannot drift.
+"""
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .db import new_id, utcnow
+
+EXCHANGE = "mall.events"
+CONTENT_TYPE = "application/cloudevents+json"
+
+# The id that ties a chain of work together (the order id, else the request id). The API sets it
+# from X-Request-ID; the consumer sets it from the event it is handling.
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+EVENT_TYPES: dict[str, type] = {}
+
+
+def event(cls):
+    """Register a frozen dataclass as an event type; its class name is the routing key."""
+    cls = dataclass(frozen=True)(cls)
+    EVENT_TYPES[cls.__name__] = cls
+    return cls
+
+
+@dataclass(frozen=True)
+class Line:
+    sku_id: str
+    quantity: int
+    unit_price: int | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    postal_code: str | None = None
+
+
+# ---- catalog -------------------------------------------------------------------------------
+@event
+class ProductListed:
+    product_id: str
+    name: str
+
+
+@event
+class ProductDelisted:
+    product_id: str
+    reason: str  # "manual" | "out_of_stock"
+
+
+@event
+class StockReserved:
+    order_id: str
+    lines: list[Line]
+
+
+@event
+class StockRejected:
+    order_id: str
+    reason: str
+    sku_ids: list[str]
+
+
+@event
+class StockReleased:
+    order_id: str
+    lines: list[Line]
+
+
+@event
+class StockDepleted:
+    sku_id: str
+    product_id: str
+    stock: int
+
+
+@event
+class StockReplenished:
+    sku_id: str
+    product_id: str
+    stock: int
+
+
+# ---- order ---------------------------------------------------------------------------------
+@event
+class OrderPlaced:
+    order_id: str
+    customer_id: str
+    lines: list[Line]
+    total: int
+    currency: str = "CNY"
+    subtotal: int | None = None
+    delivery_fee: int | None = None
+    shipping_address: Address | None = None
+    delivery_method_id: str | None = None
+
+
+@event
+class OrderStatusChanged:
+    order_id: str
+    customer_id: str
+    status: str
+    previous_status: str | None
+    at: str
+    reason: str | None = None
+
+
+@event
+class OrderCancelled:
+    order_id: str
+    customer_id: str
+    total: int
+    reason: str
+    currency: str = "CNY"
+
+
+@event
+class OrderCompleted:
+    order_id: str
+    customer_id: str
+    total: int
+    currency: str = "CNY"
+
+
+# ---- payment -------------------------------------------------------------------------------
+@event
+class PaymentConfirmed:
+    payment_id: str
+    order_id: str
+    method: str
+    amount: int
+    currency: str = "CNY"
+
+
+@event
+class PaymentFailed:
+    payment_id: str
+    order_id: str
+    method: str
+    amount: int
+    reason: str
+    currency: str = "CNY"
+
+
+@event
+class RefundCompleted:
+    refund_id: str
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str = "CNY"
+
+
+# ---- crm -----------------------------------------------------------------------------------
+@event
+class CustomerRegistered:
+    customer_id: str
+    name: str
+    email: str | None = None
+    mobile: str | None = None
+
+
+@event
+class PointsAwarded:
+    customer_id: str
+    order_id: str
+    points: int
+    balance: int
+
+
+@event
+class TierChanged:
+    customer_id: str
+    old_tier: str
+    new_tier: str
+
+
+# ---- logistics -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ShipmentFact:
+    shipment_id: str
+    order_id: str
+    carrier: str
+    tracking_number: str
+    status: str
+    at: str
+    location: str | None = None
+    description: str | None = None
+
+
+@event
+class Shipped(_ShipmentFact):
+    pass
+
+
+@event
+class ShipmentUpdated(_ShipmentFact):
+    pass
+
+
+@event
+class Delivered(_ShipmentFact):
+    pass
+
+
+# ---- the envelope --------------------------------------------------------------------------
+_ADAPTERS: dict[str, TypeAdapter] = {}
+
+
+def _adapter(event_type: str) -> TypeAdapter:
+    if event_type not in _ADAPTERS:
+        _ADAPTERS[event_type] = TypeAdapter(EVENT_TYPES[event_type])
+    return _ADAPTERS[event_type]
+
+
+def envelope(evt: Any, source: str, correlation: str | None = None) -> dict:
+    """Wrap an event in its CloudEvents 1.0 envelope."""
+    event_type = type(evt).__name__
+    if event_type not in EVENT_TYPES:
+        raise TypeError(f"{event_type} is not a registered event type")
+    data = asdict(evt)
+    _adapter(event_type).validate_python(data)  # never put a malformed fact on the bus
+    return {
+        "specversion": "1.0",
+        "id": new_id(),
+        "source": f"mall/{source}",
+        "type": event_type,
+        "time": utcnow().isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "correlationid": correlation or getattr(evt, "order_id", None) or correlation_id.get() or new_id(),
+        "data": data,
+    }
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid envelope of a known event type: poison, never retried."""
+
+
+def parse(body: bytes | str | dict) -> tuple[dict, Any]:
+    """Decode an envelope and its `data` into the typed event."""
+    try:
+        env = body if isinstance(body, dict) else json.loads(body)
+        event_type = env["type"]
+        if env.get("specversion") != "1.0" or not env.get("id"):
+            raise InvalidEvent("not a CloudEvents 1.0 envelope")
+        if event_type not in EVENT_TYPES:
+            raise InvalidEvent(f"unknown event type {event_type!r}")
+        return env, _adapter(event_type).validate_python(env["data"])
+    except InvalidEvent:
+        raise
+    except Exception as exc:  # JSON, missing keys, pydantic's ValidationError
+        raise InvalidEvent(str(exc)) from exc
+
+
+def json_schema(event_type: str) -> dict:
+    schema = _adapter(event_type).json_schema()
+    schema["$id"] = f"https://mall.example/events/{event_type}.json"
+    schema["title"] = event_type
+    return schema
+
+
+__all__ = ["EVENT_TYPES", "EXCHANGE", "Line", "Address", "envelope", "parse", "json_schema"]
