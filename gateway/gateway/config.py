@@ -1,0 +1,35 @@
+"""The gateway's settings, from the environment (docs/design.md, "Contract details")."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from mall_shared.config import SERVICES, Settings, service_url
+
+# /api/<area>/... goes to the service that owns the area.
+ROUTES = {"auth": "crm", "crm": "crm", "catalog": "catalog", "orders": "order",
+          "payments": "payment", "logistics": "logistics"}
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    services: dict[str, str]
+    jwt_public_key: str
+    connect_timeout: float
+    read_timeout: float
+    rate_limit: str
+    login_rate_limit: str
+    rate_limit_storage: str
+
+    @classmethod
+    def load(cls) -> "GatewaySettings":
+        env = os.environ.get
+        return cls(
+            services={s: service_url(s) for s in SERVICES},
+            jwt_public_key=Settings.load("gateway").jwt_public_key(),
+            connect_timeout=float(env("MALL_GATEWAY_CONNECT_TIMEOUT") or 2),
+            read_timeout=float(env("MALL_GATEWAY_TIMEOUT") or 10),
+            rate_limit=env("MALL_GATEWAY_RATE_LIMIT") or "3000 per minute",
+            login_rate_limit=env("MALL_GATEWAY_LOGIN_RATE_LIMIT") or "30 per minute",
+            rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
+        )

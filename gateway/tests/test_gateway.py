@@ -1,0 +1,114 @@
+"""The gateway against small real HTTP upstreams: routing, tokens, request ids, failures."""
+import socket
+import threading
+import time
+
+import pytest
+from flask import Flask, request
+from werkzeug.serving import make_server
+
+from gateway.app import create_app
+from gateway.config import GatewaySettings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    app = Flask("upstream")
+
+    @app.route("/api/<path:rest>", methods=["GET", "POST"])
+    def echo(rest):
+        if rest == "catalog/slow":
+            time.sleep(2)
+        return {"path": request.full_path, "method": request.method, "body": request.get_data(as_text=True),
+                "request_id": request.headers.get("X-Request-ID"),
+                "authorization": request.headers.get("Authorization")}, 201
+
+    @app.get("/readyz")
+    def ready():
+        return {"status": "ok"}
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def gateway(upstream, keys):
+    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")}
+    services["logistics"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    settings = GatewaySettings(services=services, jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://")
+    return create_app(settings).test_client()
+
+
+def test_a_request_is_forwarded_with_its_path_query_and_body(gateway):
+    res = gateway.post("/api/orders/abc?x=1", data="hello", headers={"X-Request-ID": "req-1"})
+    assert res.status_code == 201
+    assert res.json == {"path": "/api/orders/abc?x=1", "method": "POST", "body": "hello", "request_id": "req-1",
+                        "authorization": None}
+    assert res.headers["X-Request-ID"] == "req-1"
+
+
+def test_a_request_id_is_made_when_the_client_sends_none(gateway):
+    res = gateway.get("/api/catalog/products")
+    assert res.json["request_id"] and res.headers["X-Request-ID"] == res.json["request_id"]
+
+
+def test_a_valid_token_is_passed_on(gateway, keys):
+    token = keys.token(role="customer")
+    res = gateway.get("/api/orders", headers={"Authorization": f"Bearer {token}"})
+    assert res.status_code == 201 and res.json["authorization"] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("header, code", [("Bearer not-a-jwt", "invalid_token"), ("Basic abc", "invalid_token")])
+def test_a_bad_token_stops_at_the_gateway(gateway, header, code):
+    res = gateway.get("/api/orders", headers={"Authorization": header})
+    assert res.status_code == 401 and res.json["error"]["code"] == code
+
+
+def test_an_expired_token_stops_at_the_gateway(gateway, keys):
+    res = gateway.get("/api/orders", headers={"Authorization": f"Bearer {keys.token(ttl=-10)}"})
+    assert res.status_code == 401 and res.json["error"]["code"] == "token_expired"
+
+
+def test_an_unknown_area_is_a_404_in_the_error_format(gateway):
+    res = gateway.get("/api/nowhere/x")
+    assert res.status_code == 404 and res.json["error"]["code"] == "not_found"
+
+
+def test_a_service_that_is_down_answers_503_at_once(gateway):
+    started = time.monotonic()
+    res = gateway.get("/api/logistics/carriers")
+    assert res.status_code == 503
+    assert res.json["error"] == {"code": "service_unavailable", "message": "The logistics service is unavailable",
+                                 "details": {"service": "logistics"}}
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_slow_service_answers_504_within_the_timeout(gateway):
+    started = time.monotonic()
+    res = gateway.get("/api/catalog/slow")
+    assert res.status_code == 504 and res.json["error"]["code"] == "upstream_timeout"
+    assert time.monotonic() - started < 1.5
+
+
+def test_login_attempts_are_rate_limited(gateway):
+    codes = [gateway.post("/api/auth/login", json={}).status_code for _ in range(4)]
+    assert codes[:3] == [201, 201, 201] and codes[3] == 429
+    assert gateway.get("/api/auth/me").status_code == 201  # other routes are not held back
+
+
+def test_readiness_lists_every_service(gateway):
+    res = gateway.get("/readyz")
+    assert res.status_code == 503
+    assert res.json["services"]["catalog"] == "ok"
+    assert res.json["services"]["logistics"].startswith("unreachable")
