@@ -1,0 +1,55 @@
+# mall — make run (the whole platform, embedded default) · make test (all tests, real backends)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := services/catalog services/order services/payment services/crm services/logistics gateway
+export PATH := $(abspath $(BIN)):$(PATH)
+
+# The embedded default: SQLite files and kombu's filesystem bus under var/, sandbox providers on.
+export MALL_DATA_DIR ?= $(abspath var)
+export MALL_SANDBOX ?= 1
+export MALL_ADMIN_EMAIL ?= admin@mall.local
+export MALL_ADMIN_PASSWORD ?= mall-admin-2026
+export MALL_GATEWAY_PORT ?= 8080
+export WEB_CONCURRENCY ?= 1
+
+.PHONY: run test demo bench install lint docs clean
+
+$(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e "shared[test]" $(foreach p,$(PACKAGES),-e $(p)) honcho ruff
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p $(MALL_DATA_DIR)
+	@mall-keys $(MALL_DATA_DIR)/keys
+	@mall-migrate
+	@echo ""
+	@echo "  mall gateway:  http://localhost:$(MALL_GATEWAY_PORT)   (health: /readyz, API: /api/...)"
+	@echo "  admin login:   $(MALL_ADMIN_EMAIL) / $(MALL_ADMIN_PASSWORD)"
+	@echo "  data:          $(MALL_DATA_DIR)  (SQLite files, filesystem event bus)"
+	@echo "  walk the story in another shell: make demo"
+	@echo ""
+	honcho start -f Procfile
+
+test: $(STAMP)
+	pytest
+
+demo: $(STAMP)
+	python scripts/demo.py --gateway http://localhost:$(MALL_GATEWAY_PORT)
+
+bench: $(STAMP)
+	python bench/run.py
+
+lint: $(STAMP)
+	ruff check shared services gateway tests scripts bench
+
+docs: $(STAMP)
+	python scripts/gen_event_docs.py
+
+clean:
+	rm -rf var
