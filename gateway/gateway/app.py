@@ -13,11 +13,10 @@ import requests
 from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import HTTPException
-
 from mall_shared.api import DomainError, NotFound, error_body
 from mall_shared.auth import bearer_token, verify_token
 from mall_shared.db import new_id
+from werkzeug.exceptions import HTTPException
 
 from .config import ROUTES, GatewaySettings
 from .proxy import forward
@@ -71,8 +70,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     @limiter.exempt
     def readyz():
         with ThreadPoolExecutor(len(settings.services)) as pool:
-            states = dict(zip(settings.services, pool.map(
-                lambda url: _ready(url, timeouts), settings.services.values())))
+            answers = list(pool.map(lambda url: _ready(url, timeouts), settings.services.values()))
+        states = dict(zip(settings.services, answers, strict=True))
         ok = all(s == "ok" for s in states.values())
         return {"status": "ok" if ok else "unavailable", "services": states}, 200 if ok else 503
 

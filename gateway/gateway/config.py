@@ -22,7 +22,7 @@ class GatewaySettings:
     rate_limit_storage: str
 
     @classmethod
-    def load(cls) -> "GatewaySettings":
+    def load(cls) -> GatewaySettings:
         env = os.environ.get
         return cls(
             services={s: service_url(s) for s in SERVICES},

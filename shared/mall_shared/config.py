@@ -48,7 +48,7 @@ class Settings:
     relay_interval: float = 0.1
 
     @classmethod
-    def load(cls, service: str) -> "Settings":
+    def load(cls, service: str) -> Settings:
         base = data_dir()
         broker_url = _env("MALL_BROKER_URL", "filesystem://")
         return cls(

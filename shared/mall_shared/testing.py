@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -149,7 +149,7 @@ class Keys:
         self.public = self.public_file.read_text()
 
     def token(self, sub: str | None = None, role: str = "customer", ttl: int = 900, **claims) -> str:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub or str(uuid.uuid4()), "role": role,
                    "typ": "access", "iat": now, "exp": now + timedelta(seconds=ttl), **claims}
         return jwt.encode(payload, self.private, algorithm="RS256")

@@ -1,7 +1,15 @@
 """The CloudEvents envelope and the event contract."""
 import pytest
-
-from mall_shared.events import EVENT_TYPES, InvalidEvent, Line, OrderPlaced, correlation_id, envelope, json_schema, parse
+from mall_shared.events import (
+    EVENT_TYPES,
+    InvalidEvent,
+    Line,
+    OrderPlaced,
+    correlation_id,
+    envelope,
+    json_schema,
+    parse,
+)
 
 
 def test_the_envelope_carries_the_cloudevents_attributes_and_the_correlation_id():

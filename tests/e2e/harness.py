@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from mall_shared.auth import generate_keypair
 from mall_shared.config import SERVICES
 from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database
@@ -64,7 +63,7 @@ class Platform:
         env.update(self.extra_env)
         return env
 
-    def start(self) -> "Platform":
+    def start(self) -> Platform:
         generate_keypair(self.workdir / "keys" / "jwt_private.pem", self.workdir / "keys" / "jwt_public.pem")
         (self.workdir / "logs").mkdir(exist_ok=True)
         self.broker_url = create_vhost("e2e")

@@ -1,18 +1,21 @@
 """catalog's HTTP API. Thin views: validate, open a transaction, call one use case, return."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
-
 from mall_shared.api import PageArgs, page_schema, paginate, transaction
 from mall_shared.auth import current_identity, requires
 
-from . import services
+from . import inventory, services
 from .schemas import (
     CategorySchema,
+    CategoryUpdateSchema,
     MovementSchema,
     ProductSchema,
     ProductSearchArgs,
+    ProductUpdateSchema,
     SkuDetailSchema,
     SkuIdsArgs,
+    SkuSchema,
+    SkuUpdateSchema,
     StockChangeSchema,
 )
 
@@ -44,6 +47,30 @@ class Categories(MethodView):
             return services.create_category(session, **data)
 
 
+@categories.route("/<category_id>")
+class CategoryDetail(MethodView):
+    @categories.response(200, CategorySchema)
+    def get(self, category_id):
+        """A category"""
+        with transaction() as session:
+            return services.get_category(session, category_id)
+
+    @requires("staff")
+    @categories.arguments(CategoryUpdateSchema)
+    @categories.response(200, CategorySchema)
+    def patch(self, changes, category_id):
+        """Rename, reorder or move a category (staff)"""
+        with transaction() as session:
+            return services.update_category(session, category_id, changes)
+
+    @requires("staff")
+    @categories.response(204)
+    def delete(self, category_id):
+        """Delete an empty category (staff)"""
+        with transaction() as session:
+            services.delete_category(session, category_id)
+
+
 @products.route("")
 class Products(MethodView):
     @products.arguments(ProductSearchArgs, location="query")
@@ -51,7 +78,7 @@ class Products(MethodView):
     def get(self, args):
         """Search products (customers see listed products only)"""
         with transaction() as session:
-            stmt = services.search_products(args, staff=_is_staff())
+            stmt = services.search_products(session, args, staff=_is_staff())
             return paginate(session, stmt, args["page"], args["per_page"])
 
     @requires("staff")
@@ -70,6 +97,26 @@ class ProductDetail(MethodView):
         """A product with its SKUs and what each has available"""
         with transaction() as session:
             return services.get_product(session, product_id, staff=_is_staff())
+
+
+    @requires("staff")
+    @products.arguments(ProductUpdateSchema)
+    @products.response(200, ProductSchema)
+    def patch(self, changes, product_id):
+        """Edit a product (staff)"""
+        with transaction() as session:
+            return services.update_product(session, product_id, changes)
+
+
+@products.route("/<product_id>/skus")
+class ProductSkus(MethodView):
+    @requires("staff")
+    @products.arguments(SkuSchema)
+    @products.response(201, SkuDetailSchema)
+    def post(self, data, product_id):
+        """Add a SKU to a product (staff)"""
+        with transaction() as session:
+            return services.add_sku(session, product_id, data)
 
 
 @products.route("/<product_id>/list")
@@ -99,7 +146,7 @@ class Skus(MethodView):
     def get(self, args):
         """SKUs by id, with price, availability and their product's status (used at checkout)"""
         with transaction() as session:
-            return services.get_skus(session, args["ids"])
+            return inventory.get_skus(session, args["ids"])
 
 
 @skus.route("/low-stock")
@@ -110,7 +157,18 @@ class LowStock(MethodView):
     def get(self, args):
         """SKUs at or below their low-stock threshold (staff)"""
         with transaction() as session:
-            return paginate(session, services.low_stock(session), args["page"], args["per_page"])
+            return paginate(session, inventory.low_stock(session), args["page"], args["per_page"])
+
+
+@skus.route("/<sku_id>")
+class SkuDetail(MethodView):
+    @requires("staff")
+    @skus.arguments(SkuUpdateSchema)
+    @skus.response(200, SkuDetailSchema)
+    def patch(self, changes, sku_id):
+        """Change a SKU's price, attributes or low-stock threshold (staff); orders keep their price"""
+        with transaction() as session:
+            return services.update_sku(session, sku_id, changes)
 
 
 @skus.route("/<sku_id>/stock")
@@ -121,7 +179,7 @@ class Stock(MethodView):
     def post(self, data, sku_id):
         """Receive stock, or adjust it with a reason (staff)"""
         with transaction() as session:
-            return services.change_stock(session, sku_id, data["kind"], data["quantity"], data["reason"])
+            return inventory.change_stock(session, sku_id, data["kind"], data["quantity"], data["reason"])
 
 
 @skus.route("/<sku_id>/movements")
@@ -132,4 +190,4 @@ class Movements(MethodView):
     def get(self, args, sku_id):
         """The stock movements that explain a SKU's numbers (staff)"""
         with transaction() as session:
-            return paginate(session, services.list_movements(session, sku_id), args["page"], args["per_page"])
+            return paginate(session, inventory.list_movements(session, sku_id), args["page"], args["per_page"])

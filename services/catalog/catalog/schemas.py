@@ -1,9 +1,7 @@
 """The API's contract: what goes in (validated) and what comes out (and the OpenAPI document)."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-
-from webargs.fields import DelimitedList
-
 from mall_shared.api import PageArgs
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from webargs.fields import DelimitedList
 
 
 class CategorySchema(Schema):
@@ -11,6 +9,12 @@ class CategorySchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     parent_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=36))
     sort_order = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**6))
+
+
+class CategoryUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    parent_id = fields.String(allow_none=True, validate=validate.Length(max=36))
+    sort_order = fields.Integer(validate=validate.Range(min=0, max=10**6))
 
 
 class SkuSchema(Schema):
@@ -56,6 +60,23 @@ class ProductSchema(Schema):
         codes = [s["code"] for s in data.get("skus", [])]
         if len(codes) != len(set(codes)):
             raise ValidationError("SKU codes must be unique", field_name="skus")
+
+
+class ProductUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+    category_id = fields.String(validate=validate.Length(min=1, max=36))
+    brand = fields.String(allow_none=True, validate=validate.Length(max=100))
+    images = fields.List(fields.Url(validate=validate.Length(max=500)), validate=validate.Length(max=20))
+    attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=50)),
+                             values=fields.String(validate=validate.Length(max=200)))
+
+
+class SkuUpdateSchema(Schema):
+    price = fields.Integer(validate=validate.Range(min=1, max=10**10))
+    attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=50)),
+                             values=fields.String(validate=validate.Length(max=100)))
+    low_stock_threshold = fields.Integer(validate=validate.Range(min=0, max=10**7))
 
 
 class ProductSearchArgs(PageArgs):

@@ -2,23 +2,14 @@
 owns the transaction, so each state change and the events it emits commit together."""
 from __future__ import annotations
 
+from mall_shared.api import Conflict, NotFound
+from mall_shared.events import ProductDelisted, ProductListed
+from mall_shared.outbox import emit
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from mall_shared.api import Conflict, NotFound
-from mall_shared.events import (
-    Line,
-    ProductDelisted,
-    ProductListed,
-    StockDepleted,
-    StockRejected,
-    StockReleased,
-    StockReplenished,
-    StockReserved,
-)
-from mall_shared.outbox import emit
-
-from .models import Category, Product, Reservation, Sku, StockMovement
+from .inventory import SkuNotFound
+from .models import Category, Product, Sku, StockMovement
 
 
 class CategoryNotFound(NotFound):
@@ -27,10 +18,6 @@ class CategoryNotFound(NotFound):
 
 class ProductNotFound(NotFound):
     code, message = "product_not_found", "Product not found"
-
-
-class SkuNotFound(NotFound):
-    code, message = "sku_not_found", "SKU not found"
 
 
 # ---- categories ------------------------------------------------------------------------------
@@ -52,6 +39,54 @@ def list_categories(session: Session) -> list[Category]:
     return list(session.scalars(select(Category).order_by(Category.sort_order, Category.name)))
 
 
+def get_category(session: Session, category_id: str) -> Category:
+    category = session.get(Category, category_id)
+    if category is None:
+        raise CategoryNotFound()
+    return category
+
+
+def descendant_ids(session: Session, category_id: str) -> set[str]:
+    """A category and everything below it (categories are few: walk them in memory)."""
+    children: dict[str | None, list[str]] = {}
+    for cid, parent in session.execute(select(Category.id, Category.parent_id)):
+        children.setdefault(parent, []).append(cid)
+    found, stack = set(), [category_id]
+    while stack:
+        cid = stack.pop()
+        if cid not in found:
+            found.add(cid)
+            stack.extend(children.get(cid, []))
+    return found
+
+
+def update_category(session: Session, category_id: str, changes: dict) -> Category:
+    """Rename, reorder or move a category; never under itself or its own descendants."""
+    category = get_category(session, category_id)
+    if "parent_id" in changes and changes["parent_id"] is not None:
+        if changes["parent_id"] in descendant_ids(session, category_id):
+            raise Conflict("A category cannot move under itself or its descendants", code="category_cycle")
+        get_category(session, changes["parent_id"])
+    name = changes.get("name", category.name)
+    parent_id = changes.get("parent_id", category.parent_id)
+    same_parent = Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id
+    if session.scalar(select(Category.id).where(Category.name == name, same_parent, Category.id != category.id)):
+        raise Conflict(f"A category named {name!r} already exists here", code="category_exists")
+    for key, value in changes.items():
+        setattr(category, key, value)
+    return category
+
+
+def delete_category(session: Session, category_id: str) -> None:
+    """Only an empty category goes: no subcategories, no products."""
+    category = get_category(session, category_id)
+    if session.scalar(select(Category.id).where(Category.parent_id == category_id).limit(1)):
+        raise Conflict("The category has subcategories", code="category_not_empty")
+    if session.scalar(select(Product.id).where(Product.category_id == category_id).limit(1)):
+        raise Conflict("The category has products", code="category_not_empty")
+    session.delete(category)
+
+
 # ---- products --------------------------------------------------------------------------------
 def create_product(session: Session, data: dict) -> Product:
     """A draft product with its SKUs; each SKU's initial stock is recorded as received."""
@@ -64,15 +99,11 @@ def create_product(session: Session, data: dict) -> Product:
                        details={"codes": sorted(taken)})
     product = Product(**{k: v for k, v in data.items() if k != "skus"})
     session.add(product)
-    for s in data["skus"]:
-        sku = Sku(product=product, code=s["code"], attributes=s["attributes"], price=s["price"],
-                  currency=s["currency"], on_hand=s["stock"], low_stock_threshold=s["low_stock_threshold"],
-                  status="listed" if s["stock"] > 0 else "delisted")
-        session.add(sku)
-        session.flush()
-        if s["stock"]:
-            session.add(StockMovement(sku_id=sku.id, kind="received", quantity=s["stock"], reason="initial stock"))
     session.flush()
+    for sku in data["skus"]:
+        add_sku(session, product.id, sku)
+    session.flush()
+    session.refresh(product, ["skus"])  # load the collection now: the response is built after commit
     return product
 
 
@@ -83,8 +114,9 @@ def get_product(session: Session, product_id: str, staff: bool = False) -> Produ
     return product
 
 
-def search_products(args: dict, staff: bool = False) -> Select:
-    """Customers see listed products only; staff may filter by any status."""
+def search_products(session: Session, args: dict, staff: bool = False) -> Select:
+    """Customers see listed products only; staff may filter by any status. A category
+    includes its subcategories."""
     stmt = select(Product)
     status = args.get("status") if staff else "listed"
     if status:
@@ -94,7 +126,7 @@ def search_products(args: dict, staff: bool = False) -> Select:
         pattern = f"%{escaped}%"
         stmt = stmt.where(Product.name.ilike(pattern, escape="\\") | Product.brand.ilike(pattern, escape="\\"))
     if args.get("category_id"):
-        stmt = stmt.where(Product.category_id == args["category_id"])
+        stmt = stmt.where(Product.category_id.in_(descendant_ids(session, args["category_id"])))
     sku_filters = []
     if args.get("min_price") is not None:
         sku_filters.append(Sku.price >= args["min_price"])
@@ -115,6 +147,42 @@ def search_products(args: dict, staff: bool = False) -> Select:
     return stmt.order_by(*order, Product.id)
 
 
+def update_product(session: Session, product_id: str, changes: dict) -> Product:
+    """Edit a product's description fields; its SKUs are edited one by one."""
+    product = get_product(session, product_id, staff=True)
+    if "category_id" in changes:
+        get_category(session, changes["category_id"])
+    for key, value in changes.items():
+        setattr(product, key, value)
+    return product
+
+
+def add_sku(session: Session, product_id: str, data: dict) -> Sku:
+    """A new variant of an existing product; its initial stock is recorded as received."""
+    product = get_product(session, product_id, staff=True)
+    if session.scalar(select(Sku.id).where(Sku.code == data["code"])):
+        raise Conflict(f"SKU code already in use: {data['code']}", code="sku_code_taken")
+    sku = Sku(product=product, code=data["code"], attributes=data["attributes"], price=data["price"],
+              currency=data["currency"], on_hand=data["stock"], low_stock_threshold=data["low_stock_threshold"],
+              status="listed" if data["stock"] > 0 else "delisted")
+    session.add(sku)
+    session.flush()
+    if data["stock"]:
+        session.add(StockMovement(sku_id=sku.id, kind="received", quantity=data["stock"], reason="initial stock"))
+    return sku
+
+
+def update_sku(session: Session, sku_id: str, changes: dict) -> Sku:
+    """Change a SKU's price, attributes or threshold. A new price applies to new orders only:
+    an order keeps the unit price it was placed at."""
+    sku = session.get(Sku, sku_id)
+    if sku is None:
+        raise SkuNotFound()
+    for key, value in changes.items():
+        setattr(sku, key, value)
+    return sku
+
+
 def list_product(session: Session, product_id: str) -> Product:
     """Put a product on sale (上架): it needs at least one SKU in stock."""
     product = get_product(session, product_id, staff=True)
@@ -129,126 +197,3 @@ def delist_product(session: Session, product_id: str) -> Product:
     if product.delist("manual"):
         emit(session, ProductDelisted(product_id=product.id, reason="manual"))
     return product
-
-
-def get_skus(session: Session, ids: list[str]) -> list[Sku]:
-    return list(session.scalars(select(Sku).where(Sku.id.in_(ids)).order_by(Sku.id)))
-
-
-# ---- inventory -------------------------------------------------------------------------------
-def _lock_skus(session: Session, ids: list[str]) -> dict[str, Sku]:
-    # Lock in id order so two transactions touching the same SKUs never deadlock.
-    skus = session.scalars(select(Sku).where(Sku.id.in_(sorted(set(ids)))).order_by(Sku.id)
-                           .with_for_update(of=Sku)).all()
-    return {s.id: s for s in skus}
-
-
-def _after_stock_change(session: Session, sku: Sku) -> None:
-    """Delist what ran out and relist what came back, emitting the facts."""
-    change = sku.refresh_status()
-    product = sku.product
-    if change == "depleted":
-        emit(session, StockDepleted(sku_id=sku.id, product_id=product.id, stock=sku.available))
-        if not _has_stock_locked(session, product) and product.delist("out_of_stock"):
-            emit(session, ProductDelisted(product_id=product.id, reason="out_of_stock"))
-    elif change == "replenished":
-        emit(session, StockReplenished(sku_id=sku.id, product_id=product.id, stock=sku.available))
-        if product.status == "delisted" and product.delisted_reason == "out_of_stock" and product.put_on_sale():
-            emit(session, ProductListed(product_id=product.id, name=product.name))
-
-
-def _has_stock_locked(session: Session, product: Product) -> bool:
-    # Two SKUs of one product may run out in concurrent transactions: lock the product and
-    # re-read its SKUs so exactly one of them sees "nothing left" and delists it.
-    session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
-    skus = session.scalars(select(Sku).where(Sku.product_id == product.id)
-                           .execution_options(populate_existing=True)).all()
-    return any(s.available > 0 for s in skus)
-
-
-def change_stock(session: Session, sku_id: str, kind: str, quantity: int, reason: str | None) -> Sku:
-    """Receive goods or adjust a count (with a reason); stock never goes below what is promised."""
-    sku = _lock_skus(session, [sku_id]).get(sku_id)
-    if sku is None:
-        raise SkuNotFound()
-    if sku.available + quantity < 0:
-        raise Conflict(f"Only {sku.available} available; cannot remove {-quantity}", code="insufficient_stock",
-                       details={"available": sku.available})
-    sku.on_hand += quantity
-    session.add(StockMovement(sku_id=sku.id, kind="received" if kind == "receive" else "adjusted",
-                              quantity=quantity, reason=reason))
-    _after_stock_change(session, sku)
-    return sku
-
-
-def list_movements(session: Session, sku_id: str) -> Select:
-    if session.get(Sku, sku_id) is None:
-        raise SkuNotFound()
-    return select(StockMovement).where(StockMovement.sku_id == sku_id).order_by(StockMovement.at.desc(),
-                                                                                 StockMovement.id)
-
-
-def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
-    """Reserve every line of an order, or none: StockReserved, else StockRejected with why."""
-    if session.scalar(select(Reservation.id).where(Reservation.order_id == order_id).limit(1)):
-        return True  # already decided for this order
-    wanted: dict[str, int] = {}
-    for line in lines:
-        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
-    skus = _lock_skus(session, list(wanted))
-    problems = []
-    for sku_id, qty in wanted.items():
-        sku = skus.get(sku_id)
-        if sku is None:
-            problems.append((sku_id, f"SKU {sku_id} does not exist"))
-        elif sku.product.status != "listed" or sku.status != "listed":
-            problems.append((sku_id, f"SKU {sku.code} is not on sale"))
-        elif sku.available < qty:
-            problems.append((sku_id, f"SKU {sku.code}: {qty} requested, {sku.available} available"))
-    if problems:
-        emit(session, StockRejected(order_id=order_id, reason="insufficient_stock: " + "; ".join(p for _, p in problems),
-                                    sku_ids=[s for s, _ in problems]))
-        return False
-    for sku_id, qty in wanted.items():
-        sku = skus[sku_id]
-        sku.reserved += qty
-        session.add(Reservation(order_id=order_id, sku_id=sku_id, quantity=qty))
-        session.add(StockMovement(sku_id=sku_id, kind="reserved", quantity=qty, order_id=order_id))
-        _after_stock_change(session, sku)
-    emit(session, StockReserved(order_id=order_id, lines=[Line(sku_id=s, quantity=q) for s, q in wanted.items()]))
-    return True
-
-
-def _settle(session: Session, order_id: str, to: str) -> list[tuple[Sku, Reservation]]:
-    held = session.scalars(select(Reservation).where(Reservation.order_id == order_id,
-                                                     Reservation.status == "reserved")).all()
-    skus = _lock_skus(session, [r.sku_id for r in held])
-    for r in held:
-        sku = skus[r.sku_id]
-        sku.reserved -= r.quantity
-        r.status = to
-        session.add(StockMovement(sku_id=sku.id, kind=to, quantity=r.quantity, order_id=order_id))
-    return [(skus[r.sku_id], r) for r in held]
-
-
-def release_stock(session: Session, order_id: str) -> None:
-    """An order was cancelled: its reserved stock is for sale again."""
-    settled = _settle(session, order_id, "released")
-    for sku, _ in settled:
-        _after_stock_change(session, sku)
-    if settled:
-        emit(session, StockReleased(order_id=order_id,
-                                    lines=[Line(sku_id=s.id, quantity=r.quantity) for s, r in settled]))
-
-
-def sell_stock(session: Session, order_id: str) -> None:
-    """An order was completed: what it reserved is now sold."""
-    for sku, r in _settle(session, order_id, "sold"):
-        sku.sold += r.quantity
-        sku.product.sales += r.quantity
-
-
-def low_stock(session: Session) -> Select:
-    available = Sku.on_hand - Sku.reserved - Sku.sold
-    return select(Sku).where(available <= Sku.low_stock_threshold).order_by(available, Sku.code)
-

@@ -2,7 +2,6 @@
 import uuid
 
 import pytest
-
 from mall_shared.testing import outbox_events
 
 
@@ -137,3 +136,51 @@ def test_health_and_openapi(client):
     assert client.get("/healthz").json["status"] == "ok"
     spec = client.get("/openapi.json").json
     assert "/api/catalog/products" in spec["paths"]
+
+
+def test_categories_form_a_tree_that_search_follows(client, staff):
+    top = client.post("/api/catalog/categories", json={"name": unique("Shoes")}, headers=staff).json
+    sub = client.post("/api/catalog/categories", json={"name": "Running", "parent_id": top["id"]}, headers=staff).json
+    product = new_product(client, staff, sub)
+    client.post(f"/api/catalog/products/{product['id']}/list", headers=staff)
+    found = client.get(f"/api/catalog/products?category_id={top['id']}").json
+    assert [p["id"] for p in found["items"]] == [product["id"]]
+
+
+def test_a_category_cannot_move_under_its_own_descendant(client, staff):
+    top = client.post("/api/catalog/categories", json={"name": unique("A")}, headers=staff).json
+    sub = client.post("/api/catalog/categories", json={"name": "B", "parent_id": top["id"]}, headers=staff).json
+    res = client.patch(f"/api/catalog/categories/{top['id']}", json={"parent_id": sub["id"]}, headers=staff)
+    assert res.status_code == 409 and res.json["error"]["code"] == "category_cycle"
+    renamed = client.patch(f"/api/catalog/categories/{sub['id']}", json={"name": "C"}, headers=staff)
+    assert renamed.status_code == 200 and renamed.json["name"] == "C"
+
+
+def test_only_an_empty_category_can_be_deleted(client, staff, category):
+    new_product(client, staff, category)
+    res = client.delete(f"/api/catalog/categories/{category['id']}", headers=staff)
+    assert res.status_code == 409 and res.json["error"]["code"] == "category_not_empty"
+    empty = client.post("/api/catalog/categories", json={"name": unique("Empty")}, headers=staff).json
+    assert client.delete(f"/api/catalog/categories/{empty['id']}", headers=staff).status_code == 204
+    assert client.get(f"/api/catalog/categories/{empty['id']}").status_code == 404
+
+
+def test_staff_edit_products_and_prices(client, staff, category):
+    product = new_product(client, staff, category)
+    res = client.patch(f"/api/catalog/products/{product['id']}", json={"description": "New"}, headers=staff)
+    assert res.status_code == 200 and res.json["description"] == "New"
+    sku = product["skus"][0]
+    res = client.patch(f"/api/catalog/skus/{sku['id']}", json={"price": 29900}, headers=staff)
+    assert res.status_code == 200 and res.json["price"] == 29900
+    res = client.patch(f"/api/catalog/skus/{sku['id']}", json={"price": 0}, headers=staff)
+    assert res.status_code == 422 and "price" in res.json["error"]["details"]["fields"]
+
+
+def test_a_sku_can_be_added_to_a_product(client, staff, category):
+    product = new_product(client, staff, category, stocks=(1,))
+    res = client.post(f"/api/catalog/products/{product['id']}/skus",
+                      json={"code": unique("R43"), "attributes": {"size": "43"}, "price": 39900, "stock": 4},
+                      headers=staff)
+    assert res.status_code == 201 and res.json["stock"] == 4
+    detail = client.get(f"/api/catalog/products/{product['id']}", headers=staff).json
+    assert len(detail["skus"]) == 2

@@ -3,12 +3,10 @@ Each event is delivered twice: the second delivery must change nothing."""
 import uuid
 
 import pytest
-
+from catalog.handlers import HANDLERS
 from mall_shared.consumer import deliver
 from mall_shared.events import Line, OrderCancelled, OrderCompleted, OrderPlaced, envelope
 from mall_shared.testing import outbox_events
-
-from catalog.handlers import HANDLERS
 
 
 def unique(name: str) -> str:

@@ -4,10 +4,9 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 05:47:50.737636
 """
-from alembic import op
-import sqlalchemy as sa
 import mall_shared.db
-
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0001'
 down_revision = None

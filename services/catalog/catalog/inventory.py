@@ -1,0 +1,146 @@
+"""Inventory use cases: stock changes, reservations for orders, and the listing rules that
+follow stock (auto-delist on depletion, relist on restock). Same conventions as services.py."""
+from __future__ import annotations
+
+from mall_shared.api import Conflict, NotFound
+from mall_shared.events import (
+    Line,
+    ProductDelisted,
+    ProductListed,
+    StockDepleted,
+    StockRejected,
+    StockReleased,
+    StockReplenished,
+    StockReserved,
+)
+from mall_shared.outbox import emit
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from .models import Product, Reservation, Sku, StockMovement
+
+
+class SkuNotFound(NotFound):
+    code, message = "sku_not_found", "SKU not found"
+
+
+def get_skus(session: Session, ids: list[str]) -> list[Sku]:
+    return list(session.scalars(select(Sku).where(Sku.id.in_(ids)).order_by(Sku.id)))
+
+
+def _lock_skus(session: Session, ids: list[str]) -> dict[str, Sku]:
+    # Lock in id order so two transactions touching the same SKUs never deadlock.
+    skus = session.scalars(select(Sku).where(Sku.id.in_(sorted(set(ids)))).order_by(Sku.id)
+                           .with_for_update(of=Sku)).all()
+    return {s.id: s for s in skus}
+
+
+def _after_stock_change(session: Session, sku: Sku) -> None:
+    """Delist what ran out and relist what came back, emitting the facts."""
+    change = sku.refresh_status()
+    product = sku.product
+    if change == "depleted":
+        emit(session, StockDepleted(sku_id=sku.id, product_id=product.id, stock=sku.available))
+        if not _has_stock_locked(session, product) and product.delist("out_of_stock"):
+            emit(session, ProductDelisted(product_id=product.id, reason="out_of_stock"))
+    elif change == "replenished":
+        emit(session, StockReplenished(sku_id=sku.id, product_id=product.id, stock=sku.available))
+        if product.status == "delisted" and product.delisted_reason == "out_of_stock" and product.put_on_sale():
+            emit(session, ProductListed(product_id=product.id, name=product.name))
+
+
+def _has_stock_locked(session: Session, product: Product) -> bool:
+    # Two SKUs of one product may run out in concurrent transactions: lock the product and
+    # re-read its SKUs so exactly one of them sees "nothing left" and delists it.
+    session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
+    skus = session.scalars(select(Sku).where(Sku.product_id == product.id)
+                           .execution_options(populate_existing=True)).all()
+    return any(s.available > 0 for s in skus)
+
+
+def change_stock(session: Session, sku_id: str, kind: str, quantity: int, reason: str | None) -> Sku:
+    """Receive goods or adjust a count (with a reason); stock never goes below what is promised."""
+    sku = _lock_skus(session, [sku_id]).get(sku_id)
+    if sku is None:
+        raise SkuNotFound()
+    if sku.available + quantity < 0:
+        raise Conflict(f"Only {sku.available} available; cannot remove {-quantity}", code="insufficient_stock",
+                       details={"available": sku.available})
+    sku.on_hand += quantity
+    session.add(StockMovement(sku_id=sku.id, kind="received" if kind == "receive" else "adjusted",
+                              quantity=quantity, reason=reason))
+    _after_stock_change(session, sku)
+    return sku
+
+
+def list_movements(session: Session, sku_id: str) -> Select:
+    if session.get(Sku, sku_id) is None:
+        raise SkuNotFound()
+    return select(StockMovement).where(StockMovement.sku_id == sku_id).order_by(StockMovement.at.desc(),
+                                                                                 StockMovement.id)
+
+
+def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
+    """Reserve every line of an order, or none: StockReserved, else StockRejected with why."""
+    if session.scalar(select(Reservation.id).where(Reservation.order_id == order_id).limit(1)):
+        return True  # already decided for this order
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+    skus = _lock_skus(session, list(wanted))
+    problems = []
+    for sku_id, qty in wanted.items():
+        sku = skus.get(sku_id)
+        if sku is None:
+            problems.append((sku_id, f"SKU {sku_id} does not exist"))
+        elif sku.product.status != "listed" or sku.status != "listed":
+            problems.append((sku_id, f"SKU {sku.code} is not on sale"))
+        elif sku.available < qty:
+            problems.append((sku_id, f"SKU {sku.code}: {qty} requested, {sku.available} available"))
+    if problems:
+        reason = "insufficient_stock: " + "; ".join(p for _, p in problems)
+        emit(session, StockRejected(order_id=order_id, reason=reason, sku_ids=[s for s, _ in problems]))
+        return False
+    for sku_id, qty in wanted.items():
+        sku = skus[sku_id]
+        sku.reserved += qty
+        session.add(Reservation(order_id=order_id, sku_id=sku_id, quantity=qty))
+        session.add(StockMovement(sku_id=sku_id, kind="reserved", quantity=qty, order_id=order_id))
+        _after_stock_change(session, sku)
+    emit(session, StockReserved(order_id=order_id, lines=[Line(sku_id=s, quantity=q) for s, q in wanted.items()]))
+    return True
+
+
+def _settle(session: Session, order_id: str, to: str) -> list[tuple[Sku, Reservation]]:
+    held = session.scalars(select(Reservation).where(Reservation.order_id == order_id,
+                                                     Reservation.status == "reserved")).all()
+    skus = _lock_skus(session, [r.sku_id for r in held])
+    for r in held:
+        sku = skus[r.sku_id]
+        sku.reserved -= r.quantity
+        r.status = to
+        session.add(StockMovement(sku_id=sku.id, kind=to, quantity=r.quantity, order_id=order_id))
+    return [(skus[r.sku_id], r) for r in held]
+
+
+def release_stock(session: Session, order_id: str) -> None:
+    """An order was cancelled: its reserved stock is for sale again."""
+    settled = _settle(session, order_id, "released")
+    for sku, _ in settled:
+        _after_stock_change(session, sku)
+    if settled:
+        emit(session, StockReleased(order_id=order_id,
+                                    lines=[Line(sku_id=s.id, quantity=r.quantity) for s, r in settled]))
+
+
+def sell_stock(session: Session, order_id: str) -> None:
+    """An order was completed: what it reserved is now sold."""
+    for sku, r in _settle(session, order_id, "sold"):
+        sku.sold += r.quantity
+        sku.product.sales += r.quantity
+
+
+def low_stock(session: Session) -> Select:
+    available = Sku.on_hand - Sku.reserved - Sku.sold
+    return select(Sku).where(available <= Sku.low_stock_threshold).order_by(available, Sku.code)
+
