@@ -11,7 +11,7 @@ from datetime import datetime
 
 from mall_shared.api import Conflict
 from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
-from sqlalchemy import JSON, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -36,6 +36,10 @@ class Category(Base):
 
 class Product(Base):
     __tablename__ = "products"
+    __table_args__ = (
+        Index("ix_products_status_created_at", "status", "created_at"),
+        Index("ix_products_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -77,6 +81,7 @@ class Product(Base):
 
 class Sku(Base):
     __tablename__ = "skus"
+    __table_args__ = (Index("ix_skus_product_id_price", "product_id", "price"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
