@@ -13,7 +13,6 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, g, jsonify, request
-from kombu import Connection
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from .config import Settings
 from .db import Database, new_id
 from .events import correlation_id
+from .outbox import connection
 
 log = logging.getLogger(__name__)
 
@@ -202,5 +202,5 @@ def _check(fn) -> str:
 
 
 def _ping_broker(s: Settings) -> None:
-    with Connection(s.broker_url, transport_options=s.broker_options, connect_timeout=2) as conn:
+    with connection(s, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1)

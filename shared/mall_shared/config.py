@@ -73,8 +73,6 @@ def broker_options(broker_url: str, base: Path) -> dict:
         # filesystem:///some/dir names the folder; bare filesystem:// uses MALL_DATA_DIR/bus.
         path = broker_url.split("://", 1)[1]
         folder = Path(path) if path else base / "bus"
-        for sub in ("messages", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder / "messages"),
             "data_folder_out": str(folder / "messages"),

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kombu import Connection, Consumer, Producer, Queue, binding
+from kombu import Consumer, Producer, Queue, binding
 from kombu.mixins import ConsumerMixin
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from .config import Settings
 from .db import Database, utcnow
 from .events import InvalidEvent, correlation_id, parse
-from .outbox import Relay, exchange
+from .outbox import Relay, connection, exchange
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Worker(ConsumerMixin):
         self.settings = settings
         self.handlers = handlers
         self.prefetch = prefetch
-        self.connection = Connection(settings.broker_url, transport_options=settings.broker_options)
+        self.connection = connection(settings)
         name = f"{settings.service}.events"
         self.queue = Queue(name, exchange=exchange, durable=True,
                            bindings=[binding(exchange, routing_key=t) for t in sorted(handlers)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from kombu import Connection, Exchange, Producer
@@ -22,6 +23,14 @@ from .events import CONTENT_TYPE, EXCHANGE, envelope
 log = logging.getLogger(__name__)
 
 exchange = Exchange(EXCHANGE, type="topic", durable=True)
+
+
+def connection(settings: Settings, **kwargs) -> Connection:
+    """A (lazy) broker connection; on the embedded bus, its folders are made first."""
+    for key in ("data_folder_in", "control_folder"):
+        if key in settings.broker_options:
+            Path(settings.broker_options[key]).mkdir(parents=True, exist_ok=True)
+    return Connection(settings.broker_url, transport_options=settings.broker_options, **kwargs)
 
 
 def emit(session: Session, evt: Any, correlation: str | None = None) -> dict:
@@ -74,7 +83,7 @@ class Relay:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                with Connection(self.settings.broker_url, transport_options=self.settings.broker_options) as conn:
+                with connection(self.settings) as conn:
                     conn.ensure_connection(max_retries=3)
                     producer = Producer(conn.channel())
                     exchange(producer.channel).declare()
