@@ -13,10 +13,11 @@ import requests
 from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
+
 from mall_shared.api import DomainError, NotFound, error_body
 from mall_shared.auth import bearer_token, verify_token
 from mall_shared.db import new_id
-from werkzeug.exceptions import HTTPException
 
 from .config import ROUTES, GatewaySettings
 from .proxy import forward

@@ -6,6 +6,7 @@ import threading
 
 import requests
 from flask import Request, Response, jsonify
+
 from mall_shared.api import error_body
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and ones the gateway sets itself.

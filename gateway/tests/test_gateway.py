@@ -5,9 +5,10 @@ import time
 
 import pytest
 from flask import Flask, request
+from werkzeug.serving import make_server
+
 from gateway.app import create_app
 from gateway.config import GatewaySettings
-from werkzeug.serving import make_server
 
 
 def free_port() -> int:

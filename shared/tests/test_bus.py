@@ -6,13 +6,14 @@ import uuid
 
 import pytest
 from kombu import Connection, Queue
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+
 from mall_shared.config import Settings, broker_options
 from mall_shared.consumer import Worker
 from mall_shared.db import Database, bus_tables
 from mall_shared.events import CONTENT_TYPE, Line, OrderCancelled, OrderPlaced
 from mall_shared.outbox import Relay, emit
 from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database, eventually
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 metadata = MetaData()
 bus_tables(metadata)

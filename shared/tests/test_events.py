@@ -1,5 +1,6 @@
 """The CloudEvents envelope and the event contract."""
 import pytest
+
 from mall_shared.events import (
     EVENT_TYPES,
     InvalidEvent,

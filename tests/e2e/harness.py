@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import requests
+
 from mall_shared.auth import generate_keypair
 from mall_shared.config import SERVICES
 from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database

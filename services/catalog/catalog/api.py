@@ -1,6 +1,7 @@
 """catalog's HTTP API. Thin views: validate, open a transaction, call one use case, return."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
+
 from mall_shared.api import PageArgs, page_schema, paginate, transaction
 from mall_shared.auth import current_identity, requires
 

@@ -1,5 +1,6 @@
 """The catalog web process: `gunicorn "catalog.app:create_app()"`."""
 from flask import Flask
+
 from mall_shared.api import create_service_app
 
 from .api import blueprints

@@ -1,7 +1,8 @@
 """What catalog does when other services' events arrive. Each handler runs inside the
 worker's transaction, with the event id already in the inbox: no acks, commits or publishing."""
-from mall_shared.events import OrderCancelled, OrderCompleted, OrderPlaced
 from sqlalchemy.orm import Session
+
+from mall_shared.events import OrderCancelled, OrderCompleted, OrderPlaced
 
 from . import inventory
 

@@ -2,6 +2,9 @@
 follow stock (auto-delist on depletion, relist on restock). Same conventions as services.py."""
 from __future__ import annotations
 
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
 from mall_shared.api import Conflict, NotFound
 from mall_shared.events import (
     Line,
@@ -14,8 +17,6 @@ from mall_shared.events import (
     StockReserved,
 )
 from mall_shared.outbox import emit
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
 
 from .models import Product, Reservation, Sku, StockMovement
 

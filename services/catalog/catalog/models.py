@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mall_shared.api import Conflict
-from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
 from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mall_shared.api import Conflict
+from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
 
 
 class Base(DeclarativeBase):

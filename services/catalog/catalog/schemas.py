@@ -1,7 +1,8 @@
 """The API's contract: what goes in (validated) and what comes out (and the OpenAPI document)."""
-from mall_shared.api import PageArgs
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
+
+from mall_shared.api import PageArgs
 
 
 class CategorySchema(Schema):

@@ -2,11 +2,12 @@
 owns the transaction, so each state change and the events it emits commit together."""
 from __future__ import annotations
 
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
 from mall_shared.api import Conflict, NotFound
 from mall_shared.events import ProductDelisted, ProductListed
 from mall_shared.outbox import emit
-from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import Session
 
 from .inventory import SkuNotFound
 from .models import Category, Product, Sku, StockMovement

@@ -1,4 +1,5 @@
 import pytest
+
 from catalog.app import create_app
 from mall_shared.testing import migrated_database
 

@@ -1,5 +1,4 @@
-from mall_shared.migrate import run_env
-
 from catalog.models import Base
+from mall_shared.migrate import run_env
 
 run_env(Base.metadata, "catalog")

@@ -2,6 +2,7 @@
 import uuid
 
 import pytest
+
 from mall_shared.testing import outbox_events
 
 

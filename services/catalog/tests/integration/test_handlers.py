@@ -3,6 +3,7 @@ Each event is delivered twice: the second delivery must change nothing."""
 import uuid
 
 import pytest
+
 from catalog.handlers import HANDLERS
 from mall_shared.consumer import deliver
 from mall_shared.events import Line, OrderCancelled, OrderCompleted, OrderPlaced, envelope

@@ -1,5 +1,6 @@
 """Catalog's rules, on plain objects: no database, no broker."""
 import pytest
+
 from catalog.models import Product, Sku
 from mall_shared.api import Conflict
 

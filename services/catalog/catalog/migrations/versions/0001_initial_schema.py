@@ -4,9 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-25 05:47:50.737636
 """
-import mall_shared.db
 import sqlalchemy as sa
 from alembic import op
+
+import mall_shared.db
 
 revision = '0001'
 down_revision = None
