@@ -18,7 +18,7 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
-def _flag(name: str, default: bool = False) -> bool:
+def flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name, "").strip().lower()
     if not value:
         return default
@@ -57,7 +57,7 @@ class Settings:
             broker_url=broker_url,
             broker_options=broker_options(broker_url, base),
             jwt_public_key_file=Path(_env("MALL_JWT_PUBLIC_KEY_FILE", str(base / "keys" / "jwt_public.pem"))),
-            sandbox=_flag("MALL_SANDBOX"),
+            sandbox=flag("MALL_SANDBOX"),
             retry_delays=tuple(float(x) for x in _env("MALL_RETRY_DELAYS", "0.2,1,3").split(",")),
             relay_interval=float(_env("MALL_RELAY_INTERVAL", "0.1")),
         )

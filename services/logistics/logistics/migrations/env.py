@@ -1,0 +1,4 @@
+from logistics.models import Base
+from mall_shared.migrate import run_env
+
+run_env(Base.metadata, "logistics")

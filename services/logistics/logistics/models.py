@@ -1,0 +1,211 @@
+"""logistics' own tables and the rules that live on them.
+
+A shipment's life is one table of allowed transitions (`TRANSITIONS`). Two kinds of
+"delivered" are kept apart on purpose: the carrier reporting the parcel delivered
+(`delivered`, a tracking update) and the customer's confirmation of receipt, 确认收货
+(`signed`, by the customer or automatically some days later). Only `signed` completes the
+order, as on Taobao, so a parcel left at the wrong door does not close the order.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mall_shared.api import Conflict
+from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+bus_tables(Base.metadata)
+
+IN_TRANSIT = ("picked_up", "in_transit", "out_for_delivery", "exception")
+TRACKING_STATUSES = (*IN_TRANSIT, "delivered")  # what staff and carriers may report
+_MOVING = {*IN_TRANSIT, "delivered", "signed"}
+TRANSITIONS: dict[str, set[str]] = {
+    "awaiting_dispatch": {"shipped", "cancelled"},
+    "shipped": _MOVING,
+    "picked_up": _MOVING - {"picked_up"},
+    "in_transit": _MOVING - {"picked_up"},
+    "out_for_delivery": _MOVING - {"picked_up"},
+    "exception": _MOVING - {"picked_up"},
+    "delivered": {"signed"},
+    "signed": set(),
+    "cancelled": set(),
+}
+STATUSES = tuple(TRANSITIONS)
+SHIPPABLE_ORDER_STATUS = "PROCESSING"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class Carrier(Base):
+    __tablename__ = "carriers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # a slug: sf, zto, jd, ems
+    name: Mapped[str] = mapped_column(String(100))
+    tracking_pattern: Mapped[str] = mapped_column(String(200))
+    tracking_url_template: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def accepts(self, tracking_number: str) -> bool:
+        """Whether a tracking number has this carrier's format (the whole number must match)."""
+        return re.fullmatch(self.tracking_pattern, tracking_number) is not None
+
+    def tracking_url(self, tracking_number: str | None) -> str | None:
+        return self.tracking_url_template.replace("{tracking_number}", tracking_number) if tracking_number else None
+
+
+class DeliveryMethod(Base):
+    __tablename__ = "delivery_methods"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # a slug: standard, express, ...
+    name: Mapped[str] = mapped_column(String(100))
+    fee: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    est_days_min: Mapped[int] = mapped_column(Integer)
+    est_days_max: Mapped[int] = mapped_column(Integer)
+    regions: Mapped[list | None] = mapped_column(JSON)  # provinces served; null means everywhere
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def serves(self, province: str) -> bool:
+        return self.regions is None or province in self.regions
+
+
+class OrderRecord(Base):
+    """What logistics knows of an order, learnt from order's events (never from its tables)."""
+
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    shipping_address: Mapped[dict | None] = mapped_column(JSON)
+    delivery_method_id: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Order statuses only move forward; a late or redelivered event never moves one back.
+ORDER_STATUS_RANK = {"PENDING": 0, "AWAITING_PAYMENT": 1, "PAID": 2, "PROCESSING": 3, "SHIPPED": 4,
+                     "COMPLETED": 5, "CANCELLED": 5}
+
+
+def order_status_advances(current: str | None, new: str) -> bool:
+    if current is None:
+        return True
+    return ORDER_STATUS_RANK.get(new, -1) > ORDER_STATUS_RANK.get(current, -1)
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("carrier_id", "tracking_number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(String(36), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_dispatch", index=True)
+    shipping_address: Mapped[dict | None] = mapped_column(JSON)
+    delivery_method_id: Mapped[str | None] = mapped_column(String(32))
+    carrier_id: Mapped[str | None] = mapped_column(ForeignKey("carriers.id"))
+    tracking_number: Mapped[str | None] = mapped_column(String(40))
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None] = mapped_column(index=True)  # the carrier's "delivered"
+    signed_at: Mapped[datetime | None]
+    signed_by: Mapped[str | None] = mapped_column(String(16))  # customer | auto
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    carrier: Mapped[Carrier | None] = relationship(lazy="joined")
+    events: Mapped[list[TrackingEvent]] = relationship(
+        lazy="selectin", order_by=lambda: [TrackingEvent.at, TrackingEvent.seq], back_populates="shipment")
+
+    def can_become(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    def move_to(self, status: str) -> None:
+        if not self.can_become(status):
+            raise InvalidTransition(f"A shipment that is {self.status} cannot become {status}",
+                                    details={"status": self.status, "requested": status})
+        self.status = status
+
+    def ship(self, carrier: Carrier, tracking_number: str, at: datetime) -> None:
+        self.move_to("shipped")
+        self.carrier, self.carrier_id, self.tracking_number, self.shipped_at = carrier, carrier.id, tracking_number, at
+
+    def track(self, status: str, at: datetime) -> bool:
+        """Apply a tracking update; False (and no change) when the machine does not allow it,
+        e.g. a second "delivered" or any update after receipt was confirmed."""
+        if status not in TRACKING_STATUSES or not self.can_become(status):
+            return False
+        self.status = status
+        if status == "delivered":
+            self.delivered_at = at
+        return True
+
+    def sign(self, by: str, at: datetime) -> None:
+        """Confirm receipt (确认收货) once: by the customer, or automatically."""
+        if self.status == "signed":
+            raise Conflict("Receipt of this shipment was already confirmed", code="already_delivered")
+        if self.status == "awaiting_dispatch":
+            raise Conflict("This shipment has not been shipped yet", code="not_shipped")
+        if self.status == "cancelled":
+            raise Conflict("This shipment was cancelled", code="shipment_cancelled")
+        self.move_to("signed")
+        self.signed_at, self.signed_by = at, by
+
+    def cancel(self) -> bool:
+        """Cancel a shipment not yet shipped; False when it is too late (or already cancelled)."""
+        if not self.can_become("cancelled"):
+            return False
+        self.status = "cancelled"
+        return True
+
+    @property
+    def timeline(self) -> list[TrackingEvent]:
+        # Carriers may report an earlier time after a later one; the timeline reads by time.
+        return sorted(self.events, key=lambda e: (e.at, e.seq or 0))
+
+    @property
+    def carrier_name(self) -> str | None:
+        return self.carrier.name if self.carrier else None
+
+    @property
+    def tracking_url(self) -> str | None:
+        return self.carrier.tracking_url(self.tracking_number) if self.carrier else None
+
+
+class TrackingEvent(Base):
+    """One line of a shipment's timeline."""
+
+    __tablename__ = "tracking_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    location: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # staff | carrier | customer | system
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="events")
+
+
+class CarrierPush(Base):
+    """Every accepted carrier push, by the carrier's own event id: a repeated push is a no-op."""
+
+    __tablename__ = "carrier_pushes"
+
+    carrier_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | ignored
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
