@@ -1,0 +1,28 @@
+"""What payment does when other services' events arrive. Each handler runs inside the
+worker's transaction, with the event id already in the inbox: no acks, commits or publishing.
+Every effect is safe to repeat (a second event with the same meaning changes nothing)."""
+from sqlalchemy.orm import Session
+
+from mall_shared.events import OrderCancelled, OrderPlaced, StockReserved
+
+from . import services
+from .config import config
+
+
+def on_order_placed(event: OrderPlaced, session: Session) -> None:
+    services.record_order_placed(session, event.order_id, event.customer_id, event.total, event.currency)
+
+
+def on_stock_reserved(event: StockReserved, session: Session) -> None:
+    services.mark_order_payable(session, event.order_id)
+
+
+def on_order_cancelled(event: OrderCancelled, session: Session) -> None:
+    services.cancel_order(session, config(), event.order_id, event.reason)
+
+
+HANDLERS = {
+    "OrderPlaced": on_order_placed,
+    "StockReserved": on_stock_reserved,
+    "OrderCancelled": on_order_cancelled,
+}
