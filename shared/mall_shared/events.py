@@ -192,6 +192,37 @@ class TierChanged:
     new_tier: str
 
 
+@event
+class PointsAdjusted:
+    """Points taken back for a refund (negative, with its order) or changed by staff with a reason."""
+    customer_id: str
+    points: int
+    balance: int
+    reason: str
+    order_id: str | None = None
+
+
+@event
+class ReviewPosted:
+    """A review is visible with this rating; sent again with the same review_id when its author
+    edits it, so a summary keeps the latest rating per review."""
+    review_id: str
+    sku_id: str
+    rating: int
+    customer_id: str
+    order_id: str | None = None
+
+
+@event
+class ReviewHidden:
+    """Staff hid a review: it no longer counts in the SKU's rating summary."""
+    review_id: str
+    sku_id: str
+    rating: int
+    customer_id: str
+    order_id: str | None = None
+
+
 # ---- logistics -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _ShipmentFact:

@@ -1,0 +1,1 @@
+"""mall crm: customers and staff accounts, profiles, purchase history, membership."""

@@ -1,0 +1,4 @@
+from crm.models import Base
+from mall_shared.migrate import run_env
+
+run_env(Base.metadata, "crm")

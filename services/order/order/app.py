@@ -1,0 +1,11 @@
+"""The order web process: `gunicorn "order.app:create_app()"`."""
+from flask import Flask
+
+from mall_shared.api import create_service_app
+
+from .api import blueprints
+from .models import Base
+
+
+def create_app(config: dict | None = None) -> Flask:
+    return create_service_app("order", Base.metadata, blueprints, config)

@@ -1,0 +1,58 @@
+"""What order does when other services' facts arrive. Each handler runs inside the worker's
+transaction, with the event id already in the inbox: no acks, commits or publishing. Every
+step is also safe against a different event with the same meaning (see saga.py)."""
+from sqlalchemy.orm import Session
+
+from mall_shared.events import (
+    Delivered,
+    PaymentConfirmed,
+    PaymentFailed,
+    RefundCompleted,
+    Shipped,
+    StockRejected,
+    StockReserved,
+)
+
+from . import saga
+from .models import AWAITING_PAYMENT, SHIPPED
+from .services import Actor
+
+
+def on_stock_reserved(event: StockReserved, session: Session) -> None:
+    saga.advance_order(session, event.order_id, AWAITING_PAYMENT, "stock_reserved", Actor("catalog"))
+
+
+def on_stock_rejected(event: StockRejected, session: Session) -> None:
+    saga.reject_order(session, event.order_id, event.reason)
+
+
+def on_payment_confirmed(event: PaymentConfirmed, session: Session) -> None:
+    saga.confirm_payment(session, event.order_id, event.payment_id, event.method, event.amount)
+
+
+def on_payment_failed(event: PaymentFailed, session: Session) -> None:
+    saga.note_payment_failed(session, event.order_id, event.payment_id, event.reason)
+
+
+def on_shipped(event: Shipped, session: Session) -> None:
+    saga.advance_order(session, event.order_id, SHIPPED, f"shipped: {event.carrier} {event.tracking_number}"[:500],
+                       Actor("logistics"), ref=event.shipment_id)
+
+
+def on_delivered(event: Delivered, session: Session) -> None:
+    saga.deliver_order(session, event.order_id, event.shipment_id)
+
+
+def on_refund_completed(event: RefundCompleted, session: Session) -> None:
+    saga.note_refund(session, event.order_id, event.refund_id, event.amount, event.currency)
+
+
+HANDLERS = {
+    "StockReserved": on_stock_reserved,
+    "StockRejected": on_stock_rejected,
+    "PaymentConfirmed": on_payment_confirmed,
+    "PaymentFailed": on_payment_failed,
+    "Shipped": on_shipped,
+    "Delivered": on_delivered,
+    "RefundCompleted": on_refund_completed,
+}

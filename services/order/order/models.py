@@ -1,0 +1,161 @@
+"""order's own tables and the rules that live on them: the order state machine and totals.
+
+An order keeps copies of what it was placed with (product name, SKU code and attributes, unit
+price, shipping address): later changes in catalog or crm never rewrite a placed order.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from mall_shared.api import Conflict
+from mall_shared.db import NAMING, BigId, UTCDateTime, bus_tables, new_id, utcnow
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+bus_tables(Base.metadata)
+
+PENDING, AWAITING_PAYMENT, PAID = "PENDING", "AWAITING_PAYMENT", "PAID"
+PROCESSING, SHIPPED, COMPLETED, CANCELLED = "PROCESSING", "SHIPPED", "COMPLETED", "CANCELLED"
+STATUSES = (PENDING, AWAITING_PAYMENT, PAID, PROCESSING, SHIPPED, COMPLETED, CANCELLED)
+# The happy path, in order; CANCELLED is the one way off it.
+MAIN_LINE = (PENDING, AWAITING_PAYMENT, PAID, PROCESSING, SHIPPED, COMPLETED)
+
+# The state machine, whole: from each status, where an order may go next.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    PENDING: frozenset({AWAITING_PAYMENT, CANCELLED}),
+    AWAITING_PAYMENT: frozenset({PAID, CANCELLED}),
+    PAID: frozenset({PROCESSING, CANCELLED}),
+    PROCESSING: frozenset({SHIPPED, CANCELLED}),
+    SHIPPED: frozenset({COMPLETED}),
+    COMPLETED: frozenset(),
+    CANCELLED: frozenset(),
+}
+UNPAID = (PENDING, AWAITING_PAYMENT)
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+    def __init__(self, current: str, target: str):
+        super().__init__(f"An order that is {current} cannot become {target}",
+                         details={"status": current, "requested": target})
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_created_at", "status", "created_at"),
+        Index("ix_orders_customer_id_created_at", "customer_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
+    delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    shipping_address: Mapped[dict] = mapped_column(JSON)
+    delivery_method_id: Mapped[str] = mapped_column(String(64))
+    delivery_method_name: Mapped[str | None] = mapped_column(String(100))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.position", lazy="selectin",
+                                                  cascade="all, delete-orphan")
+    history: Mapped[list[OrderHistory]] = relationship(order_by="OrderHistory.id", lazy="selectin",
+                                                       cascade="all, delete-orphan")
+
+    def add_line(self, sku_id: str, quantity: int, unit_price: int, **copied) -> OrderLine:
+        line = OrderLine(sku_id=sku_id, quantity=quantity, unit_price=unit_price,
+                         line_total=quantity * unit_price, position=len(self.lines), **copied)
+        self.lines.append(line)
+        return line
+
+    def price(self, delivery_fee: int) -> None:
+        """Totals from the lines' copied unit prices: a client never sets a price."""
+        self.subtotal = sum(line.line_total for line in self.lines)
+        self.delivery_fee = delivery_fee
+        self.total = self.subtotal + delivery_fee
+
+    def can_become(self, target: str) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def transition(self, target: str, reason: str | None, actor: str, at: datetime | None = None) -> OrderHistory:
+        """Move to `target` if the state machine allows it, recording when, why and by whom."""
+        if not self.can_become(target):
+            raise IllegalTransition(self.status, target)
+        at = at or utcnow()
+        previous, self.status, self.updated_at = self.status, target, at
+        if target == CANCELLED:
+            self.cancel_reason = reason
+        entry = OrderHistory(status=target, previous_status=previous, at=at, reason=reason, actor=actor,
+                             kind="status")
+        self.history.append(entry)
+        return entry
+
+    def note(self, reason: str, actor: str, ref: str | None = None) -> OrderHistory | None:
+        """Record a fact that changes no status (a failed payment, a refund, a late event);
+        once per `ref`, so a second event with the same meaning adds nothing."""
+        if ref is not None and any(h.ref == ref for h in self.history):
+            return None
+        self.updated_at = utcnow()
+        entry = OrderHistory(status=self.status, previous_status=self.status, at=self.updated_at, reason=reason,
+                             actor=actor, kind="note", ref=ref)
+        self.history.append(entry)
+        return entry
+
+    def is_at_or_past(self, target: str) -> bool:
+        """Already there, or further along the happy path (a late or repeated event)."""
+        if self.status == target:
+            return True
+        return (self.status in MAIN_LINE and target in MAIN_LINE
+                and MAIN_LINE.index(self.status) > MAIN_LINE.index(target))
+
+    def path_to(self, target: str) -> list[str]:
+        """The happy-path statuses from here (exclusive) to `target` (inclusive); [] when none."""
+        if self.status not in MAIN_LINE or target not in MAIN_LINE:
+            return []
+        here, there = MAIN_LINE.index(self.status), MAIN_LINE.index(target)
+        return list(MAIN_LINE[here + 1:there + 1])
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sku_id: Mapped[str] = mapped_column(String(36))
+    sku_code: Mapped[str | None] = mapped_column(String(64))
+    product_id: Mapped[str | None] = mapped_column(String(36))
+    product_name: Mapped[str | None] = mapped_column(String(200))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    line_total: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderHistory(Base):
+    """One row per transition (kind "status") or fact noted on the order (kind "note")."""
+
+    __tablename__ = "order_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20))
+    previous_status: Mapped[str | None] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(60))  # "customer:<id>", "staff:<id>", "catalog", "system", ...
+    ref: Mapped[str | None] = mapped_column(String(80))  # the payment, refund or shipment a note is about

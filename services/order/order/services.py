@@ -1,0 +1,191 @@
+"""order's use cases: `verb_noun(session, ...)`, no Flask, no broker, no commit — the caller
+owns the transaction, so each transition and the events it emits commit together.
+
+The event-driven ones (the saga's steps and the unpaid timeout) are in saga.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from mall_shared.api import BadRequest, Conflict, NotFound, Unavailable
+from mall_shared.auth import Identity
+from mall_shared.db import utcnow
+from mall_shared.events import (
+    Address,
+    Line,
+    OrderCancelled,
+    OrderCompleted,
+    OrderPlaced,
+    OrderStatusChanged,
+)
+from mall_shared.outbox import emit
+
+from . import clients
+from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, Order, OrderHistory
+
+CURRENCY = "CNY"
+
+
+class OrderNotFound(NotFound):
+    code, message = "order_not_found", "Order not found"
+
+
+class InvalidField(BadRequest):
+    """Input that passed the schema but not a rule another service holds: 422 naming the
+    fields, like the shared validation errors."""
+    status, code = 422, "validation_error"
+
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__(f"Invalid input: {', '.join(sorted(fields))}", details={"fields": fields})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a transition, as the history shows it."""
+    name: str
+
+    @classmethod
+    def of(cls, identity: Identity) -> Actor:
+        return cls(f"{'staff' if identity.is_staff else 'customer'}:{identity.id}")
+
+
+SYSTEM = Actor("system")
+
+
+def _iso(moment) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def change_status(session: Session, order: Order, target: str, reason: str | None, actor: Actor,
+                  ref: str | None = None) -> None:
+    """The one way an order's status changes: the transition, its history row and its events."""
+    previous = order.status
+    entry = order.transition(target, reason, actor.name)
+    entry.ref = ref
+    emit(session, OrderStatusChanged(order_id=order.id, customer_id=order.customer_id, status=target,
+                                     previous_status=previous, at=_iso(entry.at), reason=reason))
+    if target == CANCELLED:
+        emit(session, OrderCancelled(order_id=order.id, customer_id=order.customer_id, total=order.total,
+                                     reason=reason or "cancelled", currency=order.currency))
+    elif target == COMPLETED:
+        emit(session, OrderCompleted(order_id=order.id, customer_id=order.customer_id, total=order.total,
+                                     currency=order.currency))
+
+
+def lock_order(session: Session, order_id: str) -> Order | None:
+    # Two workers (or a worker and a request) may act on one order at once: serialize them.
+    return session.get(Order, order_id, with_for_update=True)
+
+
+# ---- checkout --------------------------------------------------------------------------------
+def _check_delivery(method: dict | None, method_id: str, province: str) -> None:
+    if method is None:
+        raise InvalidField({"delivery_method_id": [f"Unknown delivery method {method_id!r}"]})
+    if not method.get("active", True):
+        raise InvalidField({"delivery_method_id": [f"Delivery method {method_id!r} is not available"]})
+    regions = method.get("regions")
+    if regions and province not in regions:
+        raise InvalidField({"delivery_method_id": [f"Delivery method {method_id!r} does not deliver to {province}"]})
+    if not isinstance(method.get("fee"), int) or method["fee"] < 0:
+        raise Unavailable("The logistics service gave no valid fee", code="logistics_unavailable")
+
+
+def _check_skus(items: list[dict], skus: dict[str, dict]) -> None:
+    def sellable(sku: dict | None) -> bool:
+        return bool(sku) and sku.get("status") == "listed" and sku.get("product_status") == "listed" \
+            and sku.get("currency", CURRENCY) == CURRENCY and isinstance(sku.get("price"), int)
+
+    unavailable = [i["sku_id"] for i in items if not sellable(skus.get(i["sku_id"]))]
+    if unavailable:
+        raise Conflict(f"Not on sale: {', '.join(unavailable)}", code="sku_unavailable",
+                       details={"sku_ids": unavailable})
+    short = [i for i in items if i["quantity"] > skus[i["sku_id"]].get("stock", 0)]
+    if short:
+        raise Conflict("Not enough in stock: " + "; ".join(
+            f"{skus[i['sku_id']].get('code', i['sku_id'])}: {i['quantity']} requested, "
+            f"{skus[i['sku_id']].get('stock', 0)} available" for i in short),
+            code="insufficient_stock",
+            details={"sku_ids": [i["sku_id"] for i in short],
+                     "available": {i["sku_id"]: skus[i["sku_id"]].get("stock", 0) for i in short}})
+
+
+def place_order(session: Session, customer_id: str, items: list[dict], shipping_address: dict,
+                delivery_method_id: str) -> Order:
+    """Price an order from catalog's current prices and logistics' fee, and place it PENDING.
+    Stock is checked here only to refuse early; catalog's reservation decides."""
+    # The HTTP calls come before the first query, so no database connection waits on them.
+    method = clients.fetch_delivery_method(delivery_method_id)
+    _check_delivery(method, delivery_method_id, shipping_address["province"])
+    skus = clients.fetch_skus([i["sku_id"] for i in items])
+    _check_skus(items, skus)
+
+    order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=shipping_address,
+                  delivery_method_id=delivery_method_id, delivery_method_name=method.get("name"))
+    for item in items:
+        sku = skus[item["sku_id"]]
+        order.add_line(item["sku_id"], item["quantity"], sku["price"], sku_code=sku.get("code"),
+                       product_id=sku.get("product_id"), product_name=sku.get("product_name"),
+                       attributes=sku.get("attributes") or {})
+    order.price(method["fee"])
+    order.created_at = order.updated_at = utcnow()
+    order.history.append(OrderHistory(kind="status", status=PENDING, previous_status=None, at=order.created_at,
+                                      reason="placed", actor=f"customer:{customer_id}"))
+    session.add(order)
+    session.flush()
+    emit(session, OrderPlaced(
+        order_id=order.id, customer_id=customer_id, total=order.total, currency=order.currency,
+        lines=[Line(sku_id=ln.sku_id, quantity=ln.quantity, unit_price=ln.unit_price) for ln in order.lines],
+        subtotal=order.subtotal, delivery_fee=order.delivery_fee, shipping_address=Address(**shipping_address),
+        delivery_method_id=delivery_method_id))
+    return order
+
+
+# ---- reading ---------------------------------------------------------------------------------
+def get_order(session: Session, order_id: str, identity: Identity) -> Order:
+    """An order, for its customer or staff; to anyone else it does not exist."""
+    order = session.get(Order, order_id)
+    if order is None or (order.customer_id != identity.id and not identity.is_staff):
+        raise OrderNotFound()
+    return order
+
+
+def list_orders(identity: Identity, args: dict) -> Select:
+    """Customers see their own orders; staff see all, filtered by customer, status and date."""
+    stmt = select(Order)
+    if not identity.is_staff:
+        stmt = stmt.where(Order.customer_id == identity.id)
+    elif args.get("customer_id"):
+        stmt = stmt.where(Order.customer_id == args["customer_id"])
+    if args.get("status"):
+        stmt = stmt.where(Order.status == args["status"])
+    if args.get("created_from"):
+        stmt = stmt.where(Order.created_at >= args["created_from"])
+    if args.get("created_to"):
+        stmt = stmt.where(Order.created_at < args["created_to"])
+    return stmt.order_by(Order.created_at.desc(), Order.id)
+
+
+# ---- staff and customer actions --------------------------------------------------------------
+def _own_locked(session: Session, order_id: str, identity: Identity) -> Order:
+    order = lock_order(session, order_id)
+    if order is None or (order.customer_id != identity.id and not identity.is_staff):
+        raise OrderNotFound()
+    return order
+
+
+def process_order(session: Session, order_id: str, identity: Identity) -> Order:
+    """Staff start picking and packing a paid order (PAID → PROCESSING)."""
+    order = _own_locked(session, order_id, identity)
+    change_status(session, order, PROCESSING, "processing", Actor.of(identity))
+    return order
+
+
+def cancel_order(session: Session, order_id: str, identity: Identity, reason: str | None = None) -> Order:
+    """Cancel before shipment, by its customer or staff: catalog releases the stock and
+    payment refunds a paid order when they hear OrderCancelled."""
+    order = _own_locked(session, order_id, identity)
+    who = "staff" if identity.is_staff else "customer"
+    change_status(session, order, CANCELLED, reason or f"cancelled_by_{who}", Actor.of(identity))
+    return order
