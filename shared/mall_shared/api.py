@@ -15,6 +15,7 @@ import flask_smorest
 from flask import Flask, current_app, g, jsonify, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -90,6 +91,11 @@ def _domain_error(exc: DomainError):
     return jsonify(error_body(exc.code, exc.message, exc.details)), exc.status
 
 
+def _database_down(exc: OperationalError):
+    log.error("database unavailable: %s", exc)
+    return jsonify(error_body("database_unavailable", "The service's database is unavailable")), 503
+
+
 def _unexpected(exc: Exception):
     # HTTPException and DomainError have their own, more specific handlers.
     log.exception("unhandled error")
@@ -162,6 +168,7 @@ def create_service_app(service: str, metadata, blueprints: list, config: dict | 
     for bp in blueprints:
         api.register_blueprint(bp)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(Exception, _unexpected)
 
     @app.before_request

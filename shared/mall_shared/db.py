@@ -5,6 +5,7 @@ so that its `outbox` and `inbox` tables live in its own database, beside its bus
 """
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,7 +107,10 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Small pools: every web process, worker and replica holds its own, and PostgreSQL's
+    # connections are few (100 by default). MALL_DB_POOL_SIZE raises it where there is room.
+    size = int(os.environ.get("MALL_DB_POOL_SIZE") or 5)
+    return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=size)
 
 
 class Database:

@@ -18,7 +18,7 @@ from mall_shared.events import (
 )
 from mall_shared.outbox import emit
 
-from .models import Product, Reservation, Sku, StockMovement
+from .models import CancelledOrder, Product, Reservation, Sku, StockMovement
 
 
 class SkuNotFound(NotFound):
@@ -85,6 +85,8 @@ def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
     """Reserve every line of an order, or none: StockReserved, else StockRejected with why."""
     if session.scalar(select(Reservation.id).where(Reservation.order_id == order_id).limit(1)):
         return True  # already decided for this order
+    if session.get(CancelledOrder, order_id):
+        return False  # cancelled before it reached us: nothing to hold
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
@@ -126,6 +128,8 @@ def _settle(session: Session, order_id: str, to: str) -> list[tuple[Sku, Reserva
 
 def release_stock(session: Session, order_id: str) -> None:
     """An order was cancelled: its reserved stock is for sale again."""
+    if not session.scalar(select(Reservation.id).where(Reservation.order_id == order_id).limit(1)):
+        session.merge(CancelledOrder(order_id=order_id))
     settled = _settle(session, order_id, "released")
     for sku, _ in settled:
         _after_stock_change(session, sku)

@@ -139,3 +139,13 @@ class StockMovement(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     order_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CancelledOrder(Base):
+    """An order cancelled before its OrderPlaced was handled here (two workers may take the
+    events out of order): a late OrderPlaced must then reserve nothing."""
+
+    __tablename__ = "cancelled_orders"
+
+    order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

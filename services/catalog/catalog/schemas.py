@@ -24,7 +24,7 @@ class SkuSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=50)),
                              values=fields.String(validate=validate.Length(max=100)), load_default=dict)
-    price = fields.Integer(required=True, validate=validate.Range(min=1, max=10**10))
+    price = fields.Integer(required=True, validate=validate.Range(min=1, max=10**9))
     currency = fields.String(load_default="CNY", validate=validate.OneOf(["CNY"]))
     stock = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**7),
                            metadata={"description": "Available to sell (on create: the initial stock received)"})
@@ -74,7 +74,7 @@ class ProductUpdateSchema(Schema):
 
 
 class SkuUpdateSchema(Schema):
-    price = fields.Integer(validate=validate.Range(min=1, max=10**10))
+    price = fields.Integer(validate=validate.Range(min=1, max=10**9))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=50)),
                              values=fields.String(validate=validate.Length(max=100)))
     low_stock_threshold = fields.Integer(validate=validate.Range(min=0, max=10**7))

@@ -85,3 +85,14 @@ def test_completing_turns_reserved_into_sold(client, db, product):
     assert deliver(db, HANDLERS, env) and not deliver(db, HANDLERS, env)
     sku = stock(client, s42)
     assert (sku["on_hand"], sku["reserved"], sku["sold"], sku["stock"]) == (10, 0, 2, 8)
+
+
+def test_an_order_cancelled_before_it_was_placed_here_reserves_nothing(client, db, product):
+    s42 = product["skus"][1]["id"]
+    order_id = str(uuid.uuid4())
+    cancelled = envelope(OrderCancelled(order_id=order_id, customer_id="c1", total=0, reason="customer"), "order")
+    assert deliver(db, HANDLERS, cancelled)
+    placed = envelope(OrderPlaced(order_id=order_id, customer_id="c1", lines=[Line(s42, 2, 39900)], total=0), "order")
+    assert deliver(db, HANDLERS, placed)
+    assert stock(client, s42)["stock"] == 10
+    assert outbox_events(db, order_id) == []
