@@ -81,6 +81,13 @@ class Platform:
         self.wait_ready()
         return self
 
+    def add_worker(self, service: str) -> str:
+        """Start one more worker of a service, competing for the same queue."""
+        name = f"{service}-worker-{self.worker_copies[service]}"
+        self.worker_copies[service] += 1
+        self._spawn(name, [f"{service}-worker"])
+        return name
+
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = open(self.workdir / "logs" / f"{name}.log", "wb")
         self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,

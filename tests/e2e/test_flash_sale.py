@@ -5,21 +5,9 @@ consuming the same queue."""
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from harness import Platform
 from mall_shared.testing import eventually
 
 UNITS, ORDERS, CUSTOMERS = 50, 500, 25
-
-
-@pytest.fixture(scope="module")
-def two_catalog_workers(tmp_path_factory):
-    p = Platform(tmp_path_factory.mktemp("flash2"), workers={"catalog": 2})
-    try:
-        yield p.start()
-    finally:
-        p.stop()
 
 
 def flash_sale(platform, demo) -> dict:
@@ -73,5 +61,7 @@ def test_a_flash_sale_reserves_exactly_the_stock_there_is(platform, demo):
     check(flash_sale(platform, demo))
 
 
-def test_a_flash_sale_with_two_catalog_workers_still_never_oversells(two_catalog_workers, demo):
-    check(flash_sale(two_catalog_workers, demo))
+def test_a_flash_sale_with_two_catalog_workers_still_never_oversells(platform, demo):
+    if platform.worker_copies["catalog"] < 2:
+        platform.add_worker("catalog")
+    check(flash_sale(platform, demo))
