@@ -141,7 +141,16 @@ def settings() -> Settings:
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    with db().transaction() as session:
+    """The request's unit of work: committed when the block ends. The session itself stays open
+    until the request ends, so the response schema may still read relationships it did not load."""
+    session = g.get("db_session")
+    if session is None:
+        session = g.db_session = db().Session()
+    else:  # a second block in one request reads afresh what other requests changed meanwhile
+        if session.in_transaction():
+            session.commit()  # a read begun by lazy loading after the earlier block
+        session.expire_all()
+    with session.begin():
         yield session
 
 
@@ -183,6 +192,9 @@ def create_service_app(service: str, metadata, blueprints: list, config: dict | 
 
     @app.teardown_request
     def _reset(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
         token = g.pop("correlation_token", None)
         if token is not None:
             correlation_id.reset(token)

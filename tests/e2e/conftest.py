@@ -70,6 +70,7 @@ def subscriber(platform):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    platform = item.funcargs.get("platform") if hasattr(item, "funcargs") else None
+    funcargs = getattr(item, "funcargs", {})
+    platform = funcargs.get("platform") or funcargs.get("embedded")
     if report.failed and platform is not None:
         report.sections.append(("platform logs", platform.logs(tail=30)))

@@ -26,8 +26,11 @@ def free_port() -> int:
 
 
 class Platform:
-    def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None):
+    def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None,
+                 embedded: bool = False):
+        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ)."""
         self.workdir = workdir
+        self.embedded = embedded
         self.extra_env = extra_env or {}
         self.worker_copies = {s: 1 for s in SERVICES} | (workers or {})
         self.procs: dict[str, subprocess.Popen] = {}
@@ -67,9 +70,12 @@ class Platform:
     def start(self) -> Platform:
         generate_keypair(self.workdir / "keys" / "jwt_private.pem", self.workdir / "keys" / "jwt_public.pem")
         (self.workdir / "logs").mkdir(exist_ok=True)
-        self.broker_url = create_vhost("e2e")
-        for s in SERVICES:
-            self.databases[s] = create_database(f"e2e_{s}")
+        if self.embedded:
+            self.broker_url = f"filesystem://{self.workdir / 'bus'}"
+            self.databases = {s: f"sqlite:///{self.workdir / (s + '.db')}" for s in SERVICES}
+        else:
+            self.broker_url = create_vhost("e2e")
+            self.databases = {s: create_database(f"e2e_{s}") for s in SERVICES}
         subprocess.run([str(BIN / "mall-migrate")], env=self.env, check=True, capture_output=True)
         for s in SERVICES:
             self._spawn(s, ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
@@ -125,8 +131,9 @@ class Platform:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
-        for url in self.databases.values():
-            drop_database(url)
-        if self.broker_url:
-            delete_vhost(self.broker_url)
+        if not self.embedded:
+            for url in self.databases.values():
+                drop_database(url)
+            if self.broker_url:
+                delete_vhost(self.broker_url)
         shutil.rmtree(self.workdir / "data", ignore_errors=True)
