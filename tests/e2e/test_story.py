@@ -13,6 +13,7 @@ def test_one_order_goes_from_sign_up_to_completed_and_the_last_size_41_sells_out
     assert order["total"] == 2 * 39900 + order["delivery_fee"]
     assert out["membership"]["points"] >= order["total"] // 100
     assert out["refused"]["error"]["code"] == "sku_unavailable"
+    assert "sold out" in out["refused"]["error"]["message"]
 
     final = out["customers"]["alice"].get(f"/api/orders/{order['id']}")
     assert [h["status"] for h in final["history"]] == [

@@ -97,9 +97,18 @@ def _check_skus(items: list[dict], skus: dict[str, dict]) -> None:
         return bool(sku) and sku.get("status") == "listed" and sku.get("product_status") == "listed" \
             and sku.get("currency", CURRENCY) == CURRENCY and isinstance(sku.get("price"), int)
 
+    def why(sku_id: str) -> str:
+        sku = skus.get(sku_id)
+        if not sku:
+            return f"SKU {sku_id} does not exist"
+        name = f"{sku.get('product_name', 'product')} {sku.get('code', sku_id)}"
+        if sku.get("status") != "listed" and sku.get("stock", 0) <= 0:
+            return f"{name} is sold out"
+        return f"{name} is not on sale"
+
     unavailable = [i["sku_id"] for i in items if not sellable(skus.get(i["sku_id"]))]
     if unavailable:
-        raise Conflict(f"Not on sale: {', '.join(unavailable)}", code="sku_unavailable",
+        raise Conflict("Cannot be ordered: " + "; ".join(why(s) for s in unavailable), code="sku_unavailable",
                        details={"sku_ids": unavailable})
     short = [i for i in items if i["quantity"] > skus[i["sku_id"]].get("stock", 0)]
     if short:
