@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from mall_shared.api import db, page_schema, paginate, transaction
 from mall_shared.auth import require, requires
 
-from . import notifications, services
+from . import clients, notifications, services
 from .schemas import (
     CardSchema,
     CardTokenSchema,
@@ -40,9 +40,18 @@ class Payments(MethodView):
     def post(self, data):
         """Start paying one of your orders (the amount is the order's total)"""
         customer = require("customer")
+        args = (_cfg(), customer.id, data["order_id"], data["method"], data.get("card_token"))
+        try:
+            with transaction() as session:
+                return services.create_payment(session, *args)
+        except services.OrderNotPayable:
+            # Our read model may lag the order the customer is looking at: ask the order service.
+            order = clients.get_order(data["order_id"], request.headers["Authorization"])
+            if order is None:
+                raise
         with transaction() as session:
-            return services.create_payment(session, _cfg(), customer.id, data["order_id"], data["method"],
-                                           data.get("card_token"))
+            services.learn_order(session, customer.id, order)
+            return services.create_payment(session, *args)
 
     @requires("customer")
     @payments.arguments(PaymentListArgs, location="query")

@@ -70,6 +70,20 @@ def record_order_placed(session: Session, order_id: str, customer_id: str, total
     order.customer_id, order.total, order.currency = customer_id, total, currency
 
 
+def learn_order(session: Session, customer_id: str, order: dict) -> None:
+    """Take what the order service says about one of the caller's orders awaiting payment
+    (its status is authoritative: it only awaits payment once stock is reserved)."""
+    if order.get("customer_id") != customer_id or order.get("status") != "AWAITING_PAYMENT":
+        return
+    if not isinstance(order.get("total"), int):
+        return
+    record = _order(session, order["id"])
+    if record.cancelled or record.paid_payment_id:
+        return
+    record.customer_id, record.total = customer_id, order["total"]
+    record.currency, record.reserved = order.get("currency", "CNY"), True
+
+
 def mark_order_payable(session: Session, order_id: str) -> None:
     """Stock is reserved: the order may now be paid (unless it was cancelled meanwhile)."""
     _order(session, order_id).reserved = True

@@ -86,3 +86,13 @@ class Shop:
 @pytest.fixture
 def shop(db, keys):
     return Shop(db, keys)
+
+
+@pytest.fixture(autouse=True)
+def order_service(monkeypatch):
+    """What the order service answers when payment asks about an order (by default: nothing)."""
+    from payment import clients
+
+    answers: dict[str, dict] = {}
+    monkeypatch.setattr(clients, "get_order", lambda order_id, authorization: answers.get(order_id))
+    return answers

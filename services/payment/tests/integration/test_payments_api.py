@@ -84,3 +84,34 @@ def test_lists_are_paginated_and_customers_see_only_their_own(client, shop, keys
     assert client.get(f"/api/payments?order_id={order_id}", headers=keys.headers()).json["total"] == 0
     assert client.get(f"/api/payments?order_id={order_id}", headers=staff).json["total"] == 1
     assert client.get("/api/payments?per_page=1000", headers=me).status_code == 422
+
+
+def test_an_order_awaiting_payment_is_payable_before_our_read_model_catches_up(client, shop, order_service):
+    order_id, me = shop.order(total=50000, reserved=False)  # StockReserved not handled here yet
+    from mall_shared.auth import verify_token
+
+    owner = verify_token(me["Authorization"].split()[1], shop.keys.public).id
+    order_service[order_id] = {"id": order_id, "customer_id": owner, "status": "AWAITING_PAYMENT",
+                               "total": 50000, "currency": "CNY"}
+    res = create(client, order_id, me)
+    assert res.status_code == 201, res.json
+    assert res.json["amount"] == 50000
+
+
+def test_the_order_service_cannot_make_a_pending_order_payable(client, shop, order_service):
+    order_id, me = shop.order(reserved=False)
+    from mall_shared.auth import verify_token
+
+    owner = verify_token(me["Authorization"].split()[1], shop.keys.public).id
+    order_service[order_id] = {"id": order_id, "customer_id": owner, "status": "PENDING", "total": 1,
+                               "currency": "CNY"}
+    assert create(client, order_id, me).json["error"]["code"] == "order_not_payable"
+
+
+def test_the_order_service_cannot_hand_one_customer_anothers_order(client, shop, order_service, keys):
+    order_id, _ = shop.order(reserved=False)
+    intruder = keys.headers()
+    order_service[order_id] = {"id": order_id, "customer_id": "someone-else", "status": "AWAITING_PAYMENT",
+                               "total": 1, "currency": "CNY"}
+    res = create(client, order_id, intruder)
+    assert res.status_code in (404, 409)
