@@ -9,5 +9,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30
+# Pooled clients (the gateway's upstream pool, client apps) reuse idle connections; gunicorn's
+# default 2 s keep-alive closes them under those clients' feet ("connection reset"), which the
+# gateway would have to report as 503. Keep idle connections longer than a client keeps them.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 graceful_timeout = 10
 accesslog = "-" if os.environ.get("MALL_ACCESS_LOG") else None
