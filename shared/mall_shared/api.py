@@ -111,6 +111,11 @@ class PageArgs(Schema):
 _page_schemas: dict[type, type[Schema]] = {}
 
 
+# Counting every match costs as much as the matches are many; past this many a list says so
+# instead (`total_exact: false`), as search engines do (Elasticsearch's track_total_hits).
+COUNT_LIMIT = 10_000
+
+
 def page_schema(item: type[Schema]) -> type[Schema]:
     """The list response: {"items": [...], "total", "page", "per_page"}."""
     if item not in _page_schemas:
@@ -118,6 +123,8 @@ def page_schema(item: type[Schema]) -> type[Schema]:
         _page_schemas[item] = type(name, (Schema,), {
             "items": fields.List(fields.Nested(item)),
             "total": fields.Integer(),
+            "total_exact": fields.Boolean(metadata={
+                "description": f"false when more than {COUNT_LIMIT} match and `total` says only that many"}),
             "page": fields.Integer(),
             "per_page": fields.Integer(),
         })
@@ -125,9 +132,11 @@ def page_schema(item: type[Schema]) -> type[Schema]:
 
 
 def paginate(session: Session, stmt: Select, page: int, per_page: int) -> dict[str, Any]:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    capped = stmt.order_by(None).limit(COUNT_LIMIT + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped))
     items = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    return {"items": items, "total": min(total, COUNT_LIMIT), "total_exact": total <= COUNT_LIMIT,
+            "page": page, "per_page": per_page}
 
 
 # ---- the app ---------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class Product(Base):
     __table_args__ = (
         Index("ix_products_status_created_at", "status", "created_at"),
         Index("ix_products_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        Index("ix_products_brand_trgm", "brand", postgresql_using="gin", postgresql_ops={"brand": "gin_trgm_ops"}),
+        Index("ix_products_status_min_price", "status", "min_price"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -53,10 +55,16 @@ class Product(Base):
     # Why it is delisted: "manual" stays delisted; "out_of_stock" comes back on restock.
     delisted_reason: Mapped[str | None] = mapped_column(String(16))
     sales: Mapped[int] = mapped_column(Integer, default=0)
+    # The lowest SKU price ("from ¥X", as a storefront shows it): kept here so that filtering and
+    # sorting by price use an index instead of a subquery per product.
+    min_price: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.code", lazy="selectin")
+
+    def refresh_min_price(self) -> None:
+        self.min_price = min((s.price for s in self.skus), default=None)
 
     def has_stock(self) -> bool:
         return any(s.available > 0 for s in self.skus)

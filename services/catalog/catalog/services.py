@@ -128,22 +128,20 @@ def search_products(session: Session, args: dict, staff: bool = False) -> Select
         stmt = stmt.where(Product.name.ilike(pattern, escape="\\") | Product.brand.ilike(pattern, escape="\\"))
     if args.get("category_id"):
         stmt = stmt.where(Product.category_id.in_(descendant_ids(session, args["category_id"])))
-    sku_filters = []
     if args.get("min_price") is not None:
-        sku_filters.append(Sku.price >= args["min_price"])
+        stmt = stmt.where(Product.min_price >= args["min_price"])
     if args.get("max_price") is not None:
-        sku_filters.append(Sku.price <= args["max_price"])
-    if args.get("in_stock"):
-        sku_filters.append(Sku.on_hand - Sku.reserved - Sku.sold > 0)
-    if sku_filters:
-        stmt = stmt.where(exists().where(Sku.product_id == Product.id, *sku_filters))
+        stmt = stmt.where(Product.min_price <= args["max_price"])
+    # A listed product always has a SKU in stock (catalog delists it the moment none has), so
+    # the SKU check is needed only for what staff see in other states.
+    if args.get("in_stock") and status != "listed":
+        available = Sku.on_hand - Sku.reserved - Sku.sold
+        stmt = stmt.where(exists().where(Sku.product_id == Product.id, available > 0))
     order = {
         "newest": [Product.created_at.desc()],
         "sales": [Product.sales.desc()],
-        "price_asc": [select(Sku.price).where(Sku.product_id == Product.id).order_by(Sku.price)
-                      .limit(1).scalar_subquery().asc()],
-        "price_desc": [select(Sku.price).where(Sku.product_id == Product.id).order_by(Sku.price)
-                       .limit(1).scalar_subquery().desc()],
+        "price_asc": [Product.min_price.asc()],
+        "price_desc": [Product.min_price.desc()],
     }[args.get("sort", "newest")]
     return stmt.order_by(*order, Product.id)
 
@@ -168,6 +166,7 @@ def add_sku(session: Session, product_id: str, data: dict) -> Sku:
               status="listed" if data["stock"] > 0 else "delisted")
     session.add(sku)
     session.flush()
+    product.refresh_min_price()
     if data["stock"]:
         session.add(StockMovement(sku_id=sku.id, kind="received", quantity=data["stock"], reason="initial stock"))
     return sku
@@ -181,6 +180,7 @@ def update_sku(session: Session, sku_id: str, changes: dict) -> Sku:
         raise SkuNotFound()
     for key, value in changes.items():
         setattr(sku, key, value)
+    sku.product.refresh_min_price()
     return sku
 
 

@@ -185,3 +185,30 @@ def test_a_sku_can_be_added_to_a_product(client, staff, category):
     assert res.status_code == 201 and res.json["stock"] == 4
     detail = client.get(f"/api/catalog/products/{product['id']}", headers=staff).json
     assert len(detail["skus"]) == 2
+
+
+def test_a_long_result_says_its_total_is_a_lower_bound(client, staff, category, monkeypatch):
+    import mall_shared.api
+
+    for _ in range(3):
+        p = new_product(client, staff, category)
+        client.post(f"/api/catalog/products/{p['id']}/list", headers=staff)
+    exact = client.get(f"/api/catalog/products?category_id={category['id']}").json
+    assert (exact["total"], exact["total_exact"]) == (3, True)
+    monkeypatch.setattr(mall_shared.api, "COUNT_LIMIT", 2)
+    capped = client.get(f"/api/catalog/products?category_id={category['id']}").json
+    assert (capped["total"], capped["total_exact"], len(capped["items"])) == (2, False, 3)
+
+
+def test_price_filters_and_sorting_use_the_lowest_sku_price(client, staff, category):
+    cheap = new_product(client, staff, category, price=1000)
+    dear = new_product(client, staff, category, price=90000)
+    for p in (cheap, dear):
+        client.post(f"/api/catalog/products/{p['id']}/list", headers=staff)
+    order = client.get(f"/api/catalog/products?category_id={category['id']}&sort=price_desc").json["items"]
+    assert [p["id"] for p in order] == [dear["id"], cheap["id"]]
+    client.patch(f"/api/catalog/skus/{dear['skus'][0]['id']}", json={"price": 500}, headers=staff)
+    order = client.get(f"/api/catalog/products?category_id={category['id']}&sort=price_asc").json["items"]
+    assert order[0]["id"] == dear["id"]
+    found = client.get(f"/api/catalog/products?category_id={category['id']}&max_price=600").json["items"]
+    assert [p["id"] for p in found] == [dear["id"]]

@@ -4,10 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 06:55:58.711270
 """
-from alembic import op
 import sqlalchemy as sa
-import mall_shared.db
+from alembic import op
 
+import mall_shared.db
 
 revision = '0003'
 down_revision = '0002'
