@@ -7,6 +7,7 @@ contract, so they are overridden here, once.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -113,7 +114,7 @@ _page_schemas: dict[type, type[Schema]] = {}
 
 # Counting every match costs as much as the matches are many; past this many a list says so
 # instead (`total_exact: false`), as search engines do (Elasticsearch's track_total_hits).
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = int(os.environ.get("MALL_LIST_COUNT_LIMIT") or 10_000)
 
 
 def page_schema(item: type[Schema]) -> type[Schema]:
