@@ -166,6 +166,7 @@ class RefundCompleted:
     order_id: str
     amount: int
     currency: str = "CNY"
+    return_id: str | None = None  # set when the refund pays for a received return (售后)
 
 
 # ---- crm -----------------------------------------------------------------------------------
@@ -249,6 +250,50 @@ class ShipmentUpdated(_ShipmentFact):
 @event
 class Delivered(_ShipmentFact):
     pass
+
+
+@dataclass(frozen=True)
+class _ReturnFact:
+    """A return (售后) of some lines of a completed order, at one step of its life:
+    requested → approved | refused; approved → shipped (the customer's parcel back) → received
+    (payment refunds `amount`, catalog puts the units back) → refunded."""
+    return_id: str
+    order_id: str
+    customer_id: str
+    status: str
+    lines: list[Line]  # sku_id, quantity, unit_price (the price the order was placed at)
+    amount: int  # what is refunded: the sum of unit_price × quantity
+    at: str
+    currency: str = "CNY"
+    reason: str | None = None  # the customer's reason (requested) or staff's (refused)
+    carrier: str | None = None  # the customer's return parcel (shipped and later)
+    tracking_number: str | None = None
+
+
+@event
+class ReturnRequested(_ReturnFact):
+    pass
+
+
+@event
+class ReturnApproved(_ReturnFact):
+    pass
+
+
+@event
+class ReturnRefused(_ReturnFact):
+    pass
+
+
+@event
+class ReturnShipped(_ReturnFact):
+    pass
+
+
+@event
+class ReturnReceived(_ReturnFact):
+    """Staff received the parcel: payment refunds `amount` (RefundCompleted with this return_id)
+    and catalog puts the returned units back on sale."""
 
 
 # ---- the envelope --------------------------------------------------------------------------
