@@ -8,6 +8,52 @@ from concurrent.futures import ThreadPoolExecutor
 from mall_shared.testing import eventually
 
 
+def new_product(platform, demo, admin, stock: int = 100, price: int = 10000, skus: int = 1) -> dict:
+    """A listed product of a fresh category, with `skus` SKUs of `stock` units at `price` each."""
+    run = uuid.uuid4().hex[:8]
+    category = admin.post("/api/catalog/categories", {"name": f"E2E {run}"}, expect=201)
+    product = admin.post("/api/catalog/products", {
+        "name": f"Item {run}", "description": "e2e", "category_id": category["id"], "brand": "Mall",
+        "skus": [{"code": f"E2E-{run}-{i}", "attributes": {"size": str(40 + i)}, "price": price, "stock": stock}
+                 for i in range(skus)]}, expect=201)
+    return admin.post(f"/api/catalog/products/{product['id']}/list")
+
+
+def paid_order(demo, customer, items: list[tuple[str, int]], **placed) -> dict:
+    """Place an order for `items` [(sku_id, quantity)] and pay it through the sandbox Alipay.
+    `placed` overrides the order's body (e.g. address_id instead of shipping_address)."""
+    body = {"items": [{"sku_id": s, "quantity": q} for s, q in items], "shipping_address": demo.ADDRESS,
+            "delivery_method_id": "standard"} | placed
+    if "address_id" in placed:
+        body.pop("shipping_address")
+    order = customer.post("/api/orders", body, expect=201)
+    demo.wait_for("AWAITING_PAYMENT", demo.order_status(customer, order["id"], "AWAITING_PAYMENT"))
+    payment = customer.post("/api/payments", {"order_id": order["id"], "method": "alipay"}, expect=201)
+    customer.post(f"/api/payments/{payment['id']}/sandbox", {"outcome": "success"})
+    demo.wait_for("PAID", demo.order_status(customer, order["id"], "PAID"))
+    return customer.get(f"/api/orders/{order['id']}") | {"payment_id": payment["id"]}
+
+
+def shipped_order(demo, admin, customer, items: list[tuple[str, int]], **placed) -> tuple[dict, dict]:
+    """A paid order, picked, packed and handed to SF Express: (order, shipment)."""
+    order = paid_order(demo, customer, items, **placed)
+    admin.post(f"/api/orders/{order['id']}/process")
+    demo.wait_for("PROCESSING", demo.order_status(customer, order["id"], "PROCESSING"))
+    tracking_number = f"SF{uuid.uuid4().int % 10**13:013d}"
+    shipment = demo.wait_for("logistics to accept the shipment",
+                             lambda: demo._try_ship(admin, order["id"], tracking_number))
+    demo.wait_for("SHIPPED", demo.order_status(customer, order["id"], "SHIPPED"))
+    return order, shipment
+
+
+def completed_order(demo, admin, customer, items: list[tuple[str, int]], **placed) -> dict:
+    """A shipped order the customer signed for: COMPLETED."""
+    order, shipment = shipped_order(demo, admin, customer, items, **placed)
+    customer.post(f"/api/logistics/shipments/{shipment['id']}/sign")
+    return demo.wait_for("COMPLETED", demo.order_status(customer, order["id"], "COMPLETED")) \
+        | {"payment_id": order["payment_id"], "shipment_id": shipment["id"]}
+
+
 def flash_sale(platform, demo, units: int = 50, orders: int = 500, customers: int = 25, threads: int = 32) -> dict:
     """`orders` single-unit orders for a SKU with `units` in stock, from `customers` customers at once.
     Returns the outcome (reserved, cancelled, refused, the SKU) and its timings."""
