@@ -40,14 +40,16 @@ def seed(db_url: str, total: int, categories: list[str]) -> list[str]:
             products, skus = [], []
             for i in range(start, start + n):
                 pid = str(uuid.uuid4())
+                prices = [rng.randint(50, 2000) * 100 for _ in range(2)]
                 products.append({"id": pid, "name": f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}", "description": "",
                                  "category_id": rng.choice(categories), "brand": rng.choice(WORDS).title(),
                                  "images": [], "attributes": {}, "status": "listed", "sales": rng.randint(0, 500),
-                                 "created_at": now - timedelta(seconds=i), "updated_at": now})
-                for size in (41, 42):
+                                 "min_price": min(prices), "created_at": now - timedelta(seconds=i),
+                                 "updated_at": now})
+                for size, price in zip((41, 42), prices, strict=True):
                     skus.append({"id": str(uuid.uuid4()), "product_id": pid, "code": f"B{i}-{size}",
-                                 "attributes": {"size": str(size)}, "price": rng.randint(50, 2000) * 100,
-                                 "currency": "CNY", "on_hand": rng.randint(0, 20), "reserved": 0, "sold": 0,
+                                 "attributes": {"size": str(size)}, "price": price,
+                                 "currency": "CNY", "on_hand": rng.randint(1, 20), "reserved": 0, "sold": 0,
                                  "status": "listed", "low_stock_threshold": 0})
             conn.execute(insert(t["products"]), products)
             conn.execute(insert(t["skus"]), skus)

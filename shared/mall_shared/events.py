@@ -212,6 +212,7 @@ class ReviewPosted:
     rating: int
     customer_id: str
     order_id: str | None = None
+    at: str | None = None  # when the review last changed: a subscriber keeps the latest
 
 
 @event
@@ -222,6 +223,7 @@ class ReviewHidden:
     rating: int
     customer_id: str
     order_id: str | None = None
+    at: str | None = None  # when the review last changed: a subscriber keeps the latest
 
 
 # ---- logistics -----------------------------------------------------------------------------

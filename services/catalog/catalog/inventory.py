@@ -2,6 +2,8 @@
 follow stock (auto-delist on depletion, relist on restock). Same conventions as services.py."""
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,8 @@ from mall_shared.events import (
 from mall_shared.outbox import emit
 
 from .models import CancelledOrder, Product, Reservation, Sku, StockMovement
+
+log = logging.getLogger(__name__)
 
 
 class SkuNotFound(NotFound):
@@ -143,6 +147,38 @@ def sell_stock(session: Session, order_id: str) -> None:
     for sku, r in _settle(session, order_id, "sold"):
         sku.sold += r.quantity
         sku.product.sales += r.quantity
+
+
+class NotSoldYet(RuntimeError):
+    """A return of units whose sale has not reached catalog yet: the consumer retries it later."""
+
+
+def return_stock(session: Session, order_id: str, return_id: str, lines: list[Line]) -> None:
+    """Staff received a return (售后): the units are no longer sold and are for sale again.
+    Never more than the order sold of a SKU, and once per return."""
+    sold = {r.sku_id: r for r in session.scalars(select(Reservation).where(Reservation.order_id == order_id))}
+    if any(line.sku_id in sold and sold[line.sku_id].status == "reserved" for line in lines):
+        raise NotSoldYet(f"order {order_id} is not completed here yet")
+    skus = _lock_skus(session, [line.sku_id for line in lines if line.sku_id in sold])
+    reason = f"return {return_id}"  # checked under the SKUs' locks: a concurrent copy waits, then sees it
+    if session.scalar(select(StockMovement.id).where(StockMovement.kind == "returned",
+                                                     StockMovement.order_id == order_id,
+                                                     StockMovement.reason == reason).limit(1)):
+        return
+    for line in lines:
+        held, sku = sold.get(line.sku_id), skus.get(line.sku_id)
+        already = sum(session.scalars(select(StockMovement.quantity).where(
+            StockMovement.kind == "returned", StockMovement.order_id == order_id, StockMovement.sku_id == line.sku_id)))
+        quantity = min(line.quantity, held.quantity - already) if held and held.status == "sold" and sku else 0
+        if quantity <= 0:
+            log.warning("return %s of order %s: %s x%s was not sold by it; ignored", return_id, order_id,
+                        line.sku_id, line.quantity)
+            continue
+        sku.sold -= quantity
+        sku.product.sales -= quantity
+        session.add(StockMovement(sku_id=sku.id, kind="returned", quantity=quantity, reason=reason,
+                                  order_id=order_id))
+        _after_stock_change(session, sku)
 
 
 def low_stock(session: Session) -> Select:

@@ -42,6 +42,8 @@ class Product(Base):
         Index("ix_products_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
         Index("ix_products_brand_trgm", "brand", postgresql_using="gin", postgresql_ops={"brand": "gin_trgm_ops"}),
         Index("ix_products_status_min_price", "status", "min_price"),
+        # A category tree's count and price sort read this index alone, not the table.
+        Index("ix_products_status_category_min_price", "status", "category_id", "min_price"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -58,10 +60,18 @@ class Product(Base):
     # The lowest SKU price ("from ¥X", as a storefront shows it): kept here so that filtering and
     # sorting by price use an index instead of a subquery per product.
     min_price: Mapped[int | None] = mapped_column(Integer)
+    # The rating summary of its visible reviews, learnt from crm's ReviewPosted / ReviewHidden.
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_total: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.code", lazy="selectin")
+
+    @property
+    def rating(self) -> dict:
+        average = round(self.rating_total / self.rating_count, 2) if self.rating_count else None
+        return {"count": self.rating_count, "average": average}
 
     def refresh_min_price(self) -> None:
         self.min_price = min((s.price for s in self.skus), default=None)
@@ -142,7 +152,7 @@ class StockMovement(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # received, adjusted, reserved, released, sold
+    kind: Mapped[str] = mapped_column(String(16))  # received, adjusted, reserved, released, sold, returned
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(200))
     order_id: Mapped[str | None] = mapped_column(String(36))
@@ -157,3 +167,18 @@ class CancelledOrder(Base):
 
     order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewRating(Base):
+    """The latest rating of each review catalog has heard of, so that an edit replaces its old
+    rating in the product's summary, a hidden review leaves it, and a late or repeated event
+    changes nothing."""
+
+    __tablename__ = "review_ratings"
+
+    review_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), index=True)
+    sku_id: Mapped[str] = mapped_column(String(36))
+    rating: Mapped[int] = mapped_column(Integer)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime | None] = mapped_column()

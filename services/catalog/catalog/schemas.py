@@ -41,6 +41,11 @@ class SkuDetailSchema(SkuSchema):
     sold = fields.Integer(dump_only=True)
 
 
+class RatingSchema(Schema):
+    count = fields.Integer(metadata={"description": "visible reviews"})
+    average = fields.Float(allow_none=True, metadata={"description": "their average rating, 1-5, 2 decimals"})
+
+
 class ProductSchema(Schema):
     id = fields.String(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -53,6 +58,7 @@ class ProductSchema(Schema):
                              values=fields.String(validate=validate.Length(max=200)), load_default=dict)
     status = fields.String(dump_only=True)
     sales = fields.Integer(dump_only=True)
+    rating = fields.Nested(RatingSchema, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     skus = fields.List(fields.Nested(SkuSchema), required=True, validate=validate.Length(min=1, max=100))
 

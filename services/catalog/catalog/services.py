@@ -2,6 +2,9 @@
 owns the transaction, so each state change and the events it emits commit together."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
@@ -10,7 +13,9 @@ from mall_shared.events import ProductDelisted, ProductListed
 from mall_shared.outbox import emit
 
 from .inventory import SkuNotFound
-from .models import Category, Product, Sku, StockMovement
+from .models import Category, Product, ReviewRating, Sku, StockMovement
+
+log = logging.getLogger(__name__)
 
 
 class CategoryNotFound(NotFound):
@@ -198,3 +203,30 @@ def delist_product(session: Session, product_id: str) -> Product:
     if product.delist("manual"):
         emit(session, ProductDelisted(product_id=product.id, reason="manual"))
     return product
+
+
+# ---- ratings ---------------------------------------------------------------------------------
+def record_rating(session: Session, review_id: str, sku_id: str, rating: int, at: str | None,
+                  hidden: bool = False) -> None:
+    """A review was posted, edited (same review_id, later `at`) or hidden: keep its product's
+    summary equal to the sum and count of its visible reviews' latest ratings. A hidden review
+    stays hidden; an older or repeated fact changes nothing."""
+    sku = session.get(Sku, sku_id)
+    if sku is None:
+        log.warning("rating of review %s names unknown SKU %s: ignored", review_id, sku_id)
+        return
+    # The product row is the lock: two workers' facts about its reviews apply one after the other.
+    product = session.scalars(select(Product).where(Product.id == sku.product_id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None
+    row = session.get(ReviewRating, review_id)
+    if row is None:
+        row = ReviewRating(review_id=review_id, product_id=product.id, sku_id=sku_id)
+        session.add(row)
+    elif row.hidden or (not hidden and when and row.at and when < row.at):
+        return
+    else:  # take its earlier rating out of the summary
+        product.rating_count, product.rating_total = product.rating_count - 1, product.rating_total - row.rating
+    row.rating, row.hidden, row.at = rating, hidden, when
+    if not hidden:
+        product.rating_count, product.rating_total = product.rating_count + 1, product.rating_total + rating

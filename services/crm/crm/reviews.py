@@ -36,7 +36,7 @@ class ReviewLocked(Forbidden):
 
 def _fact(review: Review, cls):
     return cls(review_id=review.id, sku_id=review.sku_id, rating=review.rating, customer_id=review.customer_id,
-               order_id=review.order_id)
+               order_id=review.order_id, at=review.updated_at.isoformat().replace("+00:00", "Z"))
 
 
 def post_review(session: Session, customer_id: str, order_id: str, sku_id: str, rating: int, text: str) -> Review:

@@ -1,4 +1,5 @@
-"""The saga duties: OrderPlaced reserves all or nothing, cancel releases, completion sells.
+"""The saga duties: OrderPlaced reserves all or nothing, cancel releases, completion sells, a
+received return restocks; and the rating summary from crm's review events.
 Each event is delivered twice: the second delivery must change nothing."""
 import uuid
 
@@ -6,7 +7,16 @@ import pytest
 
 from catalog.handlers import HANDLERS
 from mall_shared.consumer import deliver
-from mall_shared.events import Line, OrderCancelled, OrderCompleted, OrderPlaced, envelope
+from mall_shared.events import (
+    Line,
+    OrderCancelled,
+    OrderCompleted,
+    OrderPlaced,
+    ReturnReceived,
+    ReviewHidden,
+    ReviewPosted,
+    envelope,
+)
 from mall_shared.testing import outbox_events
 
 
@@ -96,3 +106,76 @@ def test_an_order_cancelled_before_it_was_placed_here_reserves_nothing(client, d
     assert deliver(db, HANDLERS, placed)
     assert stock(client, s42)["stock"] == 10
     assert outbox_events(db, order_id) == []
+
+
+def returned(db, order_id, *lines, return_id=None):
+    fact = ReturnReceived(return_id=return_id or str(uuid.uuid4()), order_id=order_id, customer_id="c1",
+                          status="received", lines=[Line(s, q, 39900) for s, q in lines],
+                          amount=39900 * sum(q for _, q in lines), at="2026-11-25T10:00:00Z")
+    env = envelope(fact, "logistics")
+    assert deliver(db, HANDLERS, env) and not deliver(db, HANDLERS, env)
+    return fact
+
+
+def sold(db, *lines):
+    order_id = place(db, *lines)
+    assert deliver(db, HANDLERS, envelope(OrderCompleted(order_id=order_id, customer_id="c1", total=0), "order"))
+    return order_id
+
+
+def test_a_received_return_puts_the_units_back_on_sale_once(client, db, product, staff):
+    s41 = product["skus"][0]["id"]
+    order_id = sold(db, (s41, 3))  # the last 3: the SKU is delisted
+    assert stock(client, s41)["status"] == "delisted"
+    fact = returned(db, order_id, (s41, 2))
+    sku = stock(client, s41)
+    assert (sku["on_hand"], sku["reserved"], sku["sold"], sku["stock"]) == (3, 0, 1, 2)
+    assert sku["status"] == "listed"  # back on sale by itself
+    # The same return told again (a new event id) changes nothing.
+    deliver(db, HANDLERS, envelope(fact, "logistics"))
+    assert stock(client, s41)["stock"] == 2
+    moves = client.get(f"/api/catalog/skus/{s41}/movements", headers=staff).json["items"]
+    assert [(m["kind"], m["quantity"]) for m in moves if m["kind"] == "returned"] == [("returned", 2)]
+
+
+def test_a_return_never_gives_back_more_than_the_order_sold(client, db, product):
+    s41, s42 = product["skus"][0]["id"], product["skus"][1]["id"]
+    order_id = sold(db, (s42, 2))
+    returned(db, order_id, (s42, 1))
+    returned(db, order_id, (s42, 5), (s41, 1))  # only 1 more of s42 was sold by it; s41 not at all
+    assert stock(client, s42)["sold"] == 0 and stock(client, s42)["stock"] == 10
+    assert stock(client, s41)["stock"] == 3
+
+
+def test_a_return_of_a_sale_not_known_here_yet_is_retried(db, product):
+    s42 = product["skus"][1]["id"]
+    order_id = place(db, (s42, 1))  # OrderCompleted has not arrived
+    with pytest.raises(RuntimeError):
+        deliver(db, HANDLERS, envelope(ReturnReceived(
+            return_id="r1", order_id=order_id, customer_id="c1", status="received", lines=[Line(s42, 1, 39900)],
+            amount=39900, at="2026-11-25T10:00:00Z"), "logistics"))
+
+
+def review(db, cls, review_id, sku_id, rating, at):
+    env = envelope(cls(review_id=review_id, sku_id=sku_id, rating=rating, customer_id="c1", at=at), "crm")
+    deliver(db, HANDLERS, env)
+
+
+def test_the_rating_summary_follows_posts_edits_and_hides(client, db, product):
+    s41, s42 = product["skus"][0]["id"], product["skus"][1]["id"]
+    rating = lambda: client.get(f"/api/catalog/products/{product['id']}").json["rating"]  # noqa: E731
+    assert rating() == {"count": 0, "average": None}
+    review(db, ReviewPosted, "a", s41, 5, "2026-11-25T10:00:00Z")
+    review(db, ReviewPosted, "b", s42, 4, "2026-11-25T10:00:01Z")
+    review(db, ReviewPosted, "c", s42, 4, "2026-11-25T10:00:02Z")
+    assert rating() == {"count": 3, "average": 4.33}
+    review(db, ReviewPosted, "b", s42, 1, "2026-11-25T11:00:00Z")  # edited
+    review(db, ReviewPosted, "b", s42, 4, "2026-11-25T10:00:01Z")  # the original, arriving late
+    assert rating() == {"count": 3, "average": 3.33}
+    review(db, ReviewHidden, "a", s41, 5, "2026-11-25T12:00:00Z")
+    review(db, ReviewHidden, "a", s41, 5, "2026-11-25T12:00:00Z")
+    assert rating() == {"count": 2, "average": 2.5}
+    review(db, ReviewHidden, "d", s41, 3, "2026-11-25T12:00:00Z")  # hidden before its post arrived
+    review(db, ReviewPosted, "d", s41, 3, "2026-11-25T11:59:00Z")
+    review(db, ReviewPosted, "e", "no-such-sku", 5, "2026-11-25T12:00:00Z")  # ignored
+    assert rating() == {"count": 2, "average": 2.5}

@@ -39,7 +39,9 @@ def test_a_review_is_refused_before_completion_and_accepted_after(client, db, bo
     assert (res.json["rating"], res.json["status"]) == (5, "visible")
     posted = [e for e in outbox_events(db, order_id) if e["type"] == "ReviewPosted"]
     assert [e["data"] for e in posted] == [{"review_id": res.json["id"], "sku_id": sku, "rating": 5,
-                                            "customer_id": profile["id"], "order_id": order_id}]
+                                            "customer_id": profile["id"], "order_id": order_id,
+                                            "at": posted[0]["data"]["at"]}]
+    assert posted[0]["data"]["at"].endswith("Z")
     listed = client.get("/api/crm/reviews", query_string={"sku_id": sku}).json
     assert [r["id"] for r in listed["items"]] == [res.json["id"]]
 
