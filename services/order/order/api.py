@@ -1,4 +1,5 @@
 """order's HTTP API. Thin views: validate, open a transaction, call one use case, return."""
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -27,11 +28,13 @@ class Orders(MethodView):
     @orders.arguments(PlaceOrderSchema)
     @orders.response(201, OrderSchema)
     def post(self, data):
-        """Place an order: prices from catalog, the fee from logistics, totals by the server"""
+        """Place an order: prices from catalog, the fee from logistics, a saved address from crm,
+        totals by the server"""
         identity = require("customer")
+        address = data.get("shipping_address") or services.saved_address(data["address_id"],
+                                                                          request.headers["Authorization"])
         with transaction() as session:
-            return services.place_order(session, identity.id, data["items"], data["shipping_address"],
-                                        data["delivery_method_id"])
+            return services.place_order(session, identity.id, data["items"], address, data["delivery_method_id"])
 
 
 @orders.route("/<order_id>")

@@ -1,5 +1,5 @@
-"""The two synchronous calls checkout makes: catalog for prices and stock, logistics for the
-delivery fee. Quoted at the moment of ordering, so read live rather than from a replica.
+"""The synchronous calls checkout makes: catalog for prices and stock, logistics for the
+delivery fee, crm for a saved address. Read live at the moment of ordering, not from a replica.
 
 Any failure (refused connection, timeout, 5xx, a body we cannot read) is a 503 with the
 service's code: checkout never hangs and never answers 500 because another service is down.
@@ -58,4 +58,18 @@ def fetch_delivery_method(method_id: str) -> dict | None:
     if response.status_code != 200 or not isinstance(body, dict):
         log.warning("logistics answered %s: %.300s", response.status_code, response.text)
         raise Unavailable("The logistics service refused the delivery method lookup", code="logistics_unavailable")
+    return body
+
+
+def fetch_address(address_id: str, authorization: str) -> dict | None:
+    """One of the caller's saved addresses, read from crm with the caller's own token; None when
+    crm has no such address in their book (another customer's reads the same)."""
+    url = f"{config().crm_url}/api/crm/me/addresses/{requests.utils.quote(address_id, safe='')}"
+    response = _get("crm", url, headers={"Authorization": authorization})
+    if response.status_code == 404:
+        return None
+    body = _json("crm", response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        log.warning("crm answered %s: %.300s", response.status_code, response.text)
+        raise Unavailable("The crm service refused the address lookup", code="crm_unavailable")
     return body

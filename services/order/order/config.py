@@ -3,8 +3,8 @@
 - `ORDER_PAYMENT_TIMEOUT`: seconds an order may stay unpaid (PENDING or AWAITING_PAYMENT)
   after it was placed before the worker cancels it with reason `payment_timeout` (default 1800).
 - `ORDER_TIMEOUT_CHECK_INTERVAL`: how often the worker looks for such orders (seconds, default 5).
-- `CATALOG_URL`, `LOGISTICS_URL`: where checkout asks for prices and stock, and for the
-  delivery method's fee (mall_shared.config.service_url).
+- `CATALOG_URL`, `LOGISTICS_URL`, `CRM_URL`: where checkout asks for prices and stock, for the
+  delivery method's fee, and for a saved address (mall_shared.config.service_url).
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class OrderConfig:
     timeout_check_interval: float = 5.0
     catalog_url: str = "http://127.0.0.1:8001"
     logistics_url: str = "http://127.0.0.1:8005"
+    crm_url: str = "http://127.0.0.1:8004"
 
     @classmethod
     def load(cls) -> OrderConfig:
@@ -34,6 +35,7 @@ class OrderConfig:
             timeout_check_interval=_float("ORDER_TIMEOUT_CHECK_INTERVAL", 5.0),
             catalog_url=service_url("catalog"),
             logistics_url=service_url("logistics"),
+            crm_url=service_url("crm"),
         )
 
 

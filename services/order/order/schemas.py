@@ -50,8 +50,16 @@ class ItemSchema(Schema):
 class PlaceOrderSchema(Schema):
     items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50),
                         metadata={"description": "Lines of the same SKU are merged (at most 99 in all)"})
-    shipping_address = fields.Nested(AddressSchema, required=True)
+    shipping_address = fields.Nested(AddressSchema)
+    address_id = _text(1, 36, metadata={"description": "One of the customer's saved addresses (crm), copied "
+                                                       "into the order instead of shipping_address"})
     delivery_method_id = _text(1, 64, required=True)
+
+    @validates_schema
+    def _one_address(self, data, **_):
+        if ("shipping_address" in data) == ("address_id" in data):
+            message = "Give exactly one of shipping_address and address_id"
+            raise ValidationError({"shipping_address": [message], "address_id": [message]})
 
     @validates_schema
     def _merged_quantities(self, data, **_):

@@ -4,8 +4,9 @@ owns the transaction, so each transition and the events it emits commit together
 The event-driven ones (the saga's steps and the unpaid timeout) are in saga.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
+from marshmallow import ValidationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from mall_shared.outbox import emit
 
 from . import clients
 from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, Order, OrderHistory
+from .schemas import AddressSchema
 
 CURRENCY = "CNY"
 
@@ -118,6 +120,19 @@ def _check_skus(items: list[dict], skus: dict[str, dict]) -> None:
             code="insufficient_stock",
             details={"sku_ids": [i["sku_id"] for i in short],
                      "available": {i["sku_id"]: skus[i["sku_id"]].get("stock", 0) for i in short}})
+
+
+def saved_address(address_id: str, authorization: str) -> dict:
+    """A copy of one of the customer's crm addresses for the order to keep (later edits in crm do
+    not change it), held to the same rules as an address typed at checkout."""
+    saved = clients.fetch_address(address_id, authorization)
+    if saved is None:
+        raise InvalidField({"address_id": [f"No address {address_id!r} in your address book"]})
+    try:
+        return AddressSchema().load({f.name: saved.get(f.name) for f in fields(Address)})
+    except ValidationError as exc:
+        raise InvalidField({"address_id": [f"The saved address cannot be shipped to: {name}: {' '.join(problems)}"
+                                           for name, problems in exc.messages.items()]}) from exc
 
 
 def place_order(session: Session, customer_id: str, items: list[dict], shipping_address: dict,

@@ -203,3 +203,50 @@ def test_a_too_long_cancel_reason_is_refused(shop, client):
     res = client.post(f"/api/orders/{order['id']}/cancel", json={"reason": "x" * 201}, headers=shop.headers)
     assert res.status_code == 422 and "reason" in res.json["error"]["details"]["fields"]
     assert shop.get(order["id"])["status"] == "PENDING"
+
+
+# ---- a saved address (crm's address book) ----------------------------------------------------
+def test_an_order_placed_with_a_saved_address_keeps_its_own_copy(shop, fake, db):
+    address_id = fake.address(shop.headers, name="李四", phone="+86 139-0013-9000", postal_code=None)
+    order = shop.place(address_id=address_id)
+    copy = {**ADDRESS, "name": "李四", "phone": "13900139000", "postal_code": None}
+    assert order["shipping_address"] == copy
+    (crm_call,) = [c for c in fake.calls if "/api/crm/" in c.url]
+    assert crm_call.url.endswith(f"/api/crm/me/addresses/{address_id}")
+    assert crm_call.headers["Authorization"] == shop.headers["Authorization"]
+    (placed,) = outbox_events(db, order["id"])
+    assert placed["data"]["shipping_address"] == copy
+    fake.addresses[address_id][1]["detail"] = "搬家了"  # edited in crm afterwards
+    assert shop.get(order["id"])["shipping_address"] == copy
+
+
+def test_an_address_that_is_not_in_the_customers_book_is_a_validation_error(shop, fake, keys, client, staff):
+    someone_elses = fake.address(keys.headers())
+    for address_id in (someone_elses, str(uuid.uuid4())):
+        res = shop.place(address_id=address_id, expect=422)
+        assert res["error"]["code"] == "validation_error"
+        assert list(res["error"]["details"]["fields"]) == ["address_id"]
+    assert count_orders(client, staff, shop.customer_id) == 0
+
+
+def test_a_saved_address_is_held_to_the_checkout_rules(shop, fake):
+    res = shop.place(address_id=fake.address(shop.headers, phone="010-12345678"), expect=422)
+    assert res["error"]["code"] == "validation_error"
+    assert "phone" in res["error"]["details"]["fields"]["address_id"][0]
+
+
+@pytest.mark.parametrize("body", [{"address_id": "a", "shipping_address": ADDRESS}, {}])
+def test_exactly_one_of_shipping_address_and_address_id_is_given(shop, client, body):
+    res = client.post("/api/orders", headers=shop.headers, json={
+        "items": [{"sku_id": "x", "quantity": 1}], "delivery_method_id": "standard", **body})
+    assert res.status_code == 422 and res.json["error"]["code"] == "validation_error"
+    assert set(res.json["error"]["details"]["fields"]) == {"shipping_address", "address_id"}
+
+
+@pytest.mark.parametrize("how", ["down", "broken", "slow"])
+def test_crm_down_failing_or_slow_gives_a_503_and_nothing_is_written(shop, fake, client, staff, how):
+    address_id = fake.address(shop.headers)
+    getattr(fake, how).add("crm")
+    res = shop.place(address_id=address_id, expect=503)
+    assert res["error"]["code"] == "crm_unavailable"
+    assert count_orders(client, staff, shop.customer_id) == 0

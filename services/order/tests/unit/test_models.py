@@ -79,5 +79,7 @@ def test_the_payment_timeout_and_check_interval_come_from_the_environment(monkey
     monkeypatch.setenv("ORDER_PAYMENT_TIMEOUT", "2.5")
     monkeypatch.setenv("ORDER_TIMEOUT_CHECK_INTERVAL", "0.2")
     monkeypatch.setenv("CATALOG_URL", "http://catalog:8001/")
+    monkeypatch.setenv("CRM_URL", "http://crm:8004")
     cfg = OrderConfig.load()
-    assert (cfg.payment_timeout, cfg.timeout_check_interval, cfg.catalog_url) == (2.5, 0.2, "http://catalog:8001")
+    assert (cfg.payment_timeout, cfg.timeout_check_interval, cfg.catalog_url, cfg.crm_url) == (
+        2.5, 0.2, "http://catalog:8001", "http://crm:8004")

@@ -47,3 +47,12 @@ def test_a_date_filter_means_whole_days():
     with pytest.raises(ValidationError) as err:
         OrderListArgs().load({"created_from": "2026-11-26", "created_to": "2026-11-24"})
     assert "created_to" in err.value.messages
+
+
+def test_a_saved_address_may_stand_in_for_the_shipping_address_but_not_both_or_neither():
+    body = {"items": [{"sku_id": "a", "quantity": 1}], "delivery_method_id": "standard"}
+    assert PlaceOrderSchema().load({**body, "address_id": "addr-1"})["address_id"] == "addr-1"
+    for wrong in ({}, {"address_id": "addr-1", "shipping_address": ADDRESS}):
+        with pytest.raises(ValidationError) as err:
+            PlaceOrderSchema().load({**body, **wrong})
+        assert set(err.value.messages) == {"shipping_address", "address_id"}
