@@ -20,6 +20,11 @@ from .schemas import (
     DeliveryMethodPatchSchema,
     DeliveryMethodSchema,
     NotifyResultSchema,
+    ParcelSchema,
+    RefuseReturnSchema,
+    ReturnArgs,
+    ReturnRequestSchema,
+    ReturnSchema,
     SandboxPushSchema,
     ShipmentArgs,
     ShipmentSchema,
@@ -35,7 +40,9 @@ methods = Blueprint("delivery_methods", __name__, url_prefix="/api/logistics/del
 shipments = Blueprint("shipments", __name__, url_prefix="/api/logistics", description="Shipments and tracking")
 notify = Blueprint("notify", __name__, url_prefix="/api/logistics/notify",
                    description="Carrier webhooks (no bearer token: the carrier's signature is the credential)")
-blueprints = [carriers, methods, shipments, notify]
+returns = Blueprint("returns", __name__, url_prefix="/api/logistics/returns",
+                    description="Returns (售后): asked for, approved or refused, shipped back, received, refunded")
+blueprints = [carriers, methods, shipments, notify, returns]
 
 
 def _config() -> LogisticsConfig:
@@ -220,3 +227,75 @@ class CarrierNotify(MethodView):
             raise services.InvalidField({"body": ["Not a JSON object"]}) from exc
         with transaction() as session:
             return services.receive_carrier_push(session, carrier_id, push)
+
+
+@returns.route("")
+class Returns(MethodView):
+    @requires("customer")
+    @returns.arguments(ReturnArgs, location="query")
+    @returns.response(200, page_schema(ReturnSchema))
+    def get(self, args):
+        """Returns, newest first, by status or order: a customer's own, all for staff"""
+        with transaction() as session:
+            return paginate(session, services.search_returns(require(), args), args["page"], args["per_page"])
+
+    @requires("customer")
+    @returns.arguments(ReturnRequestSchema)
+    @returns.response(201, ReturnSchema)
+    def post(self, data):
+        """Ask to return some units of one's own completed order, within the return window (七天无理由)"""
+        with transaction() as session:
+            return services.request_return(session, require(), data["order_id"], data["lines"], data["reason"],
+                                           _config().return_window)
+
+
+@returns.route("/<return_id>")
+class ReturnDetail(MethodView):
+    @requires("customer")
+    @returns.response(200, ReturnSchema)
+    def get(self, return_id):
+        """A return (its customer or staff)"""
+        with transaction() as session:
+            return services.get_return(session, return_id, require())
+
+
+@returns.route("/<return_id>/approve")
+class ApproveReturn(MethodView):
+    @requires("staff")
+    @returns.response(200, ReturnSchema)
+    def post(self, return_id):
+        """Approve a requested return: the customer may ship it back (staff)"""
+        with transaction() as session:
+            return services.approve_return(session, return_id)
+
+
+@returns.route("/<return_id>/refuse")
+class RefuseReturn(MethodView):
+    @requires("staff")
+    @returns.arguments(RefuseReturnSchema)
+    @returns.response(200, ReturnSchema)
+    def post(self, data, return_id):
+        """Refuse a requested return, with the reason (staff)"""
+        with transaction() as session:
+            return services.refuse_return(session, return_id, data["reason"])
+
+
+@returns.route("/<return_id>/ship")
+class ShipReturn(MethodView):
+    @requires("customer")
+    @returns.arguments(ParcelSchema)
+    @returns.response(200, ReturnSchema)
+    def post(self, data, return_id):
+        """Send an approved return back: carrier and tracking number (the customer who asked)"""
+        with transaction() as session:
+            return services.ship_return(session, return_id, require(), data["carrier"], data["tracking_number"])
+
+
+@returns.route("/<return_id>/receive")
+class ReceiveReturn(MethodView):
+    @requires("staff")
+    @returns.response(200, ReturnSchema)
+    def post(self, return_id):
+        """The parcel came back: payment refunds the return's amount, catalog restocks (staff)"""
+        with transaction() as session:
+            return services.receive_return(session, return_id)

@@ -4,6 +4,8 @@
 - `LOGISTICS_AUTO_CONFIRM_AFTER`: seconds after the carrier reports a parcel delivered until
   receipt is confirmed for a customer who has not signed (default 10 days, as on Taobao).
 - `LOGISTICS_AUTO_CONFIRM_INTERVAL`: how often the worker looks for such parcels (seconds).
+- `LOGISTICS_RETURN_WINDOW`: seconds after an order completes during which its customer may ask
+  to return it (default 7 days, 七天无理由退货).
 - `LOGISTICS_URL`: where this service answers; the sandbox carrier pushes its updates there.
 - `MALL_SANDBOX`: enables the sandbox carrier and per-carrier dev keys in MALL_DATA_DIR/keys.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 from mall_shared.config import data_dir, flag, service_url
 
 TEN_DAYS = 10 * 24 * 3600
+SEVEN_DAYS = 7 * 24 * 3600
 
 
 def _carrier_keys(raw: str) -> dict[str, str]:
@@ -37,6 +40,7 @@ class LogisticsConfig:
     carrier_keys: dict[str, str] = field(default_factory=dict)
     auto_confirm_after: float = TEN_DAYS
     auto_confirm_interval: float = 60.0
+    return_window: float = SEVEN_DAYS
     url: str = "http://127.0.0.1:8005"
     sandbox: bool = False
     keys_dir: Path = Path("var/keys")
@@ -47,6 +51,7 @@ class LogisticsConfig:
             carrier_keys=_carrier_keys(os.environ.get("LOGISTICS_CARRIER_KEYS", "")),
             auto_confirm_after=_float("LOGISTICS_AUTO_CONFIRM_AFTER", TEN_DAYS),
             auto_confirm_interval=_float("LOGISTICS_AUTO_CONFIRM_INTERVAL", 60.0),
+            return_window=_float("LOGISTICS_RETURN_WINDOW", SEVEN_DAYS),
             url=service_url("logistics"),
             sandbox=flag("MALL_SANDBOX"),
             keys_dir=data_dir() / "keys",

@@ -5,16 +5,20 @@ A shipment's life is one table of allowed transitions (`TRANSITIONS`). Two kinds
 (`delivered`, a tracking update) and the customer's confirmation of receipt, 确认收货
 (`signed`, by the customer or automatically some days later). Only `signed` completes the
 order, as on Taobao, so a parcel left at the wrong door does not close the order.
+
+A return (售后) of some lines of a completed order has its own table of transitions
+(`RETURN_TRANSITIONS`): requested → approved | refused; approved → shipped (the customer's parcel
+back) → received (payment refunds, catalog restocks) → refunded.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from mall_shared.api import Conflict
+from mall_shared.api import BadRequest, Conflict
 from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
 
 
@@ -43,8 +47,23 @@ STATUSES = tuple(TRANSITIONS)
 SHIPPABLE_ORDER_STATUS = "PROCESSING"
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
+class IllegalTransition(Conflict):
+    """A step a shipment's or a return's transition table does not allow (as order says it too)."""
+    code = "illegal_transition"
+
+
+class ReturnExceedsPurchase(BadRequest):
+    status, code = 422, "return_exceeds_purchase"
+    message = "A return cannot hold more of a SKU than was bought less what other returns hold"
+
+
+class InvalidField(BadRequest):
+    """Input that passed the schema but not a rule held in the database (or a webhook body):
+    422 naming the fields, like the shared validation errors."""
+    status, code = 422, "validation_error"
+
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__(f"Invalid input: {', '.join(sorted(fields))}", details={"fields": fields})
 
 
 class Carrier(Base):
@@ -90,7 +109,32 @@ class OrderRecord(Base):
     status: Mapped[str] = mapped_column(String(20))
     shipping_address: Mapped[dict | None] = mapped_column(JSON)
     delivery_method_id: Mapped[str | None] = mapped_column(String(32))
+    lines: Mapped[list | None] = mapped_column(JSON)  # [{sku_id, quantity, unit_price}], as placed
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    completed_at: Mapped[datetime | None]  # from OrderStatusChanged COMPLETED: opens the return window
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def check_returnable(self, now: datetime, window_seconds: float) -> None:
+        """A return may be asked for a COMPLETED order, within `window_seconds` of completion (七天无理由)."""
+        if self.status != "COMPLETED":
+            raise Conflict("Only a completed order can be returned", code="order_not_completed",
+                           details={"order_status": self.status})
+        if self.completed_at is None or now > self.completed_at + timedelta(seconds=window_seconds):
+            raise Conflict("The return window of this order has closed", code="return_window_closed",
+                           details={"window_seconds": window_seconds})
+
+    def return_lines(self, wanted: dict[str, int], taken: dict[str, int]) -> list[dict]:
+        """The lines of a return of `wanted` {sku_id: quantity}, at the prices the order was placed at:
+        never more of a SKU than was bought less what other returns (`taken`) already hold."""
+        bought = {line["sku_id"]: line for line in self.lines or ()}
+        unknown = sorted(set(wanted) - set(bought))
+        if unknown:
+            raise InvalidField({"lines": [f"Not in this order: {', '.join(unknown)}"]})
+        left = {sku: bought[sku]["quantity"] - taken.get(sku, 0) for sku in wanted}
+        if any(quantity > left[sku] for sku, quantity in wanted.items()):
+            raise ReturnExceedsPurchase(details={"returnable": left})
+        return [dict(sku_id=sku, quantity=quantity, unit_price=bought[sku]["unit_price"])
+                for sku, quantity in wanted.items()]
 
 
 # Order statuses only move forward; a late or redelivered event never moves one back.
@@ -131,7 +175,7 @@ class Shipment(Base):
 
     def move_to(self, status: str) -> None:
         if not self.can_become(status):
-            raise InvalidTransition(f"A shipment that is {self.status} cannot become {status}",
+            raise IllegalTransition(f"A shipment that is {self.status} cannot become {status}",
                                     details={"status": self.status, "requested": status})
         self.status = status
 
@@ -196,6 +240,56 @@ class TrackingEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     shipment: Mapped[Shipment] = relationship(back_populates="events")
+
+
+RETURN_TRANSITIONS: dict[str, set[str]] = {
+    "requested": {"approved", "refused"},
+    "approved": {"shipped"},
+    "shipped": {"received"},
+    "received": {"refunded"},
+    "refused": set(),
+    "refunded": set(),
+}
+RETURN_STATUSES = tuple(RETURN_TRANSITIONS)
+OPEN_RETURN_STATUSES = tuple(s for s in RETURN_STATUSES if s != "refused")  # what holds units of an order
+
+
+class Return(Base):
+    """A return (售后) of some lines of a completed order, by the customer who ordered."""
+
+    __tablename__ = "returns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(String(36), index=True)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
+    reason: Mapped[str] = mapped_column(String(500))  # the customer's
+    refusal_reason: Mapped[str | None] = mapped_column(String(500))  # staff's
+    amount: Mapped[int] = mapped_column(Integer)  # Σ unit_price × quantity
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    carrier_id: Mapped[str | None] = mapped_column(ForeignKey("carriers.id"))  # the parcel back
+    tracking_number: Mapped[str | None] = mapped_column(String(40))
+    refund_id: Mapped[str | None] = mapped_column(String(36))
+    refunded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list[ReturnLine]] = relationship(lazy="selectin", order_by=lambda: ReturnLine.sku_id)
+
+    def move_to(self, status: str) -> None:
+        if status not in RETURN_TRANSITIONS[self.status]:
+            raise IllegalTransition(f"A return that is {self.status} cannot become {status}",
+                                    details={"status": self.status, "requested": status})
+        self.status = status
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+
+    return_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
 
 
 class CarrierPush(Base):

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from mall_shared.api import PageArgs
 
-from .models import STATUSES, TRACKING_STATUSES
+from .models import RETURN_STATUSES, STATUSES, TRACKING_STATUSES
 
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="Must be a lowercase slug (a-z, 0-9, _), at most 32 long")
 PROVINCE = fields.String(validate=validate.Length(min=1, max=50))
@@ -104,10 +104,13 @@ class ShipmentArgs(PageArgs):
     order_id = fields.String(validate=validate.Length(max=36))
 
 
-class ShipSchema(Schema):
-    order_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+class ParcelSchema(Schema):
     carrier = fields.String(required=True, validate=validate.Length(min=1, max=32))
     tracking_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ShipSchema(ParcelSchema):
+    order_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
 
 
 class TrackingUpdateSchema(Schema):
@@ -134,3 +137,43 @@ class NotifyResultSchema(Schema):
     result = fields.String(metadata={"description": "applied | ignored | duplicate"})
     shipment_id = fields.String()
     status = fields.String()
+
+
+class ReturnLineSchema(Schema):
+    sku_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
+    unit_price = fields.Integer(dump_only=True, metadata={"description": "fen, the price the order was placed at"})
+
+
+class ReturnRequestSchema(Schema):
+    order_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    lines = fields.List(fields.Nested(ReturnLineSchema), required=True, validate=validate.Length(min=1, max=50),
+                        metadata={"description": "Lines of the same SKU are merged"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RefuseReturnSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReturnSchema(Schema):
+    id = fields.String()
+    order_id = fields.String()
+    customer_id = fields.String()
+    status = fields.String(metadata={"description": " | ".join(RETURN_STATUSES)})
+    lines = fields.List(fields.Nested(ReturnLineSchema))
+    amount = fields.Integer(metadata={"description": "fen refunded once received: Σ unit_price × quantity"})
+    currency = fields.String()
+    reason = fields.String(metadata={"description": "The customer's"})
+    refusal_reason = fields.String(allow_none=True, metadata={"description": "Staff's, when refused"})
+    carrier = fields.String(attribute="carrier_id", allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    refund_id = fields.String(allow_none=True)
+    refunded_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ReturnArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(RETURN_STATUSES))
+    order_id = fields.String(validate=validate.Length(max=36))

@@ -10,21 +10,35 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from mall_shared.api import BadRequest, Conflict, Forbidden, NotFound
+from mall_shared.api import Conflict, Forbidden, NotFound
 from mall_shared.auth import Identity
 from mall_shared.db import utcnow
-from mall_shared.events import Delivered, ShipmentUpdated, Shipped
+from mall_shared.events import (
+    Delivered,
+    Line,
+    ReturnApproved,
+    ReturnReceived,
+    ReturnRefused,
+    ReturnRequested,
+    ReturnShipped,
+    ShipmentUpdated,
+    Shipped,
+)
 from mall_shared.outbox import emit
 
 from .models import (
+    OPEN_RETURN_STATUSES,
     SHIPPABLE_ORDER_STATUS,
     Carrier,
     CarrierPush,
     DeliveryMethod,
+    InvalidField,
     OrderRecord,
+    Return,
+    ReturnLine,
     Shipment,
     TrackingEvent,
     order_status_advances,
@@ -45,13 +59,12 @@ class ShipmentNotFound(NotFound):
     code, message = "shipment_not_found", "Shipment not found"
 
 
-class InvalidField(BadRequest):
-    """Input that passed the schema but not a rule held in the database (or a webhook body):
-    422 naming the fields, like the shared validation errors."""
-    status, code = 422, "validation_error"
+class ReturnNotFound(NotFound):
+    code, message = "return_not_found", "Return not found"
 
-    def __init__(self, fields: dict[str, list[str]]):
-        super().__init__(f"Invalid input: {', '.join(sorted(fields))}", details={"fields": fields})
+
+class OrderNotFound(NotFound):
+    code, message = "order_not_found", "Order not found"
 
 
 def iso(at: datetime) -> str:
@@ -124,23 +137,26 @@ def update_delivery_method(session: Session, method_id: str, data: dict) -> Deli
 
 # ---- what logistics knows of orders ----------------------------------------------------------
 def record_order_placed(session: Session, order_id: str, customer_id: str, address: dict | None,
-                        method_id: str | None) -> None:
-    """Remember who ordered and where it goes; fill in a shipment created before we knew."""
+                        method_id: str | None, lines: list[dict], currency: str) -> None:
+    """Remember who ordered what (for returns) and where it goes; fill in a shipment created
+    before we knew."""
     order = session.get(OrderRecord, order_id, with_for_update=True)
     if order is None:
         session.add(OrderRecord(order_id=order_id, customer_id=customer_id, status="PENDING",
-                                shipping_address=address, delivery_method_id=method_id))
+                                shipping_address=address, delivery_method_id=method_id, lines=lines,
+                                currency=currency))
     else:
         order.shipping_address = order.shipping_address or address
         order.delivery_method_id = order.delivery_method_id or method_id
+        order.lines, order.currency = order.lines or lines, currency
     shipment = _lock_shipment(session, Shipment.order_id == order_id)
     if shipment is not None and shipment.shipping_address is None:
         shipment.shipping_address, shipment.delivery_method_id = address, method_id
 
 
-def record_order_status(session: Session, order_id: str, customer_id: str, status: str) -> None:
+def record_order_status(session: Session, order_id: str, customer_id: str, status: str, at: datetime) -> None:
     """Follow the order's status: PAID opens a shipment awaiting dispatch, CANCELLED cancels
-    one not yet shipped. A late event never moves the status back."""
+    one not yet shipped, COMPLETED opens the return window. A late event never moves the status back."""
     order = session.get(OrderRecord, order_id, with_for_update=True)
     if order is None:  # the status change overtook OrderPlaced
         order = OrderRecord(order_id=order_id, customer_id=customer_id, status=status)
@@ -149,6 +165,8 @@ def record_order_status(session: Session, order_id: str, customer_id: str, statu
         order.status = status
     else:
         return
+    if status == "COMPLETED":
+        order.completed_at = at
     session.flush()
     if status == "PAID":
         if _lock_shipment(session, Shipment.order_id == order_id) is None:
@@ -206,14 +224,20 @@ def _timeline(session: Session, shipment: Shipment, status: str, at: datetime, s
     return event
 
 
-def ship_order(session: Session, order_id: str, carrier_id: str, tracking_number: str) -> Shipment:
-    """Staff hand the parcel to a carrier: the order must be PROCESSING and the tracking number
-    must have the carrier's format."""
+def _carrier_for(session: Session, carrier_id: str, tracking_number: str) -> Carrier:
+    """An active carrier whose format the tracking number has."""
     carrier = session.get(Carrier, carrier_id)
     if carrier is None or not carrier.active:
         raise InvalidField({"carrier": [f"Unknown or inactive carrier {carrier_id!r}"]})
     if not carrier.accepts(tracking_number):
         raise InvalidField({"tracking_number": [f"Not a {carrier.name} tracking number"]})
+    return carrier
+
+
+def ship_order(session: Session, order_id: str, carrier_id: str, tracking_number: str) -> Shipment:
+    """Staff hand the parcel to a carrier: the order must be PROCESSING and the tracking number
+    must have the carrier's format."""
+    carrier = _carrier_for(session, carrier_id, tracking_number)
     order = session.get(OrderRecord, order_id, with_for_update=True)
     if order is None or order.status != SHIPPABLE_ORDER_STATUS:
         raise Conflict("The order is not ready to ship (it must be PROCESSING)", code="order_not_ready",
@@ -243,7 +267,7 @@ def add_tracking_event(session: Session, shipment_id: str, status: str, at: date
     if shipment is None:
         raise ShipmentNotFound()
     if not _apply_update(session, shipment, status, at or utcnow(), "staff", location, description):
-        raise Conflict(f"A shipment that is {shipment.status} cannot become {status}", code="invalid_transition",
+        raise Conflict(f"A shipment that is {shipment.status} cannot become {status}", code="illegal_transition",
                        details={"status": shipment.status, "requested": status})
     return shipment
 
@@ -311,3 +335,114 @@ def auto_confirm_receipts(session: Session, after_seconds: float, batch: int = 1
     for shipment in shipments:
         _confirm(session, shipment, "auto", "自动确认收货 Receipt confirmed automatically")
     return len(shipments)
+
+
+# ---- returns (售后) ---------------------------------------------------------------------------
+RETURN_EVENTS = {"requested": ReturnRequested, "approved": ReturnApproved, "refused": ReturnRefused,
+                 "shipped": ReturnShipped, "received": ReturnReceived}
+
+
+def _emit_return(session: Session, ret: Return) -> None:
+    session.flush()
+    emit(session, RETURN_EVENTS[ret.status](
+        return_id=ret.id, order_id=ret.order_id, customer_id=ret.customer_id, status=ret.status,
+        lines=[Line(line.sku_id, line.quantity, line.unit_price) for line in ret.lines], amount=ret.amount,
+        at=iso(ret.updated_at), currency=ret.currency,
+        reason=ret.refusal_reason if ret.status == "refused" else ret.reason,
+        carrier=ret.carrier_id, tracking_number=ret.tracking_number))
+
+
+def _lock_return(session: Session, return_id: str) -> Return | None:
+    return session.scalars(select(Return).where(Return.id == return_id).with_for_update(of=Return)
+                           .execution_options(populate_existing=True)).first()
+
+
+def _move_return(session: Session, return_id: str, status: str, **changes) -> Return:
+    """One step of a return, with its event, on the locked row."""
+    ret = _lock_return(session, return_id)
+    if ret is None:
+        raise ReturnNotFound()
+    ret.move_to(status)
+    for name, value in {**changes, "updated_at": utcnow()}.items():
+        setattr(ret, name, value)
+    _emit_return(session, ret)
+    return ret
+
+
+def request_return(session: Session, identity: Identity, order_id: str, lines: list[dict], reason: str,
+                   window_seconds: float) -> Return:
+    """The customer asks to return some units of a completed order of their own, within the window
+    (七天无理由退货). The order's row is locked, so two requests at once cannot both take the last unit."""
+    order = session.get(OrderRecord, order_id, with_for_update=True)
+    if order is None or order.customer_id != identity.id:
+        raise OrderNotFound()
+    now = utcnow()
+    order.check_returnable(now, window_seconds)
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line["sku_id"]] = wanted.get(line["sku_id"], 0) + line["quantity"]
+    taken = dict(session.execute(
+        select(ReturnLine.sku_id, func.sum(ReturnLine.quantity)).join(Return)
+        .where(Return.order_id == order_id, Return.status.in_(OPEN_RETURN_STATUSES))
+        .group_by(ReturnLine.sku_id)).all())
+    ret = Return(order_id=order_id, customer_id=identity.id, status="requested", reason=reason,
+                 currency=order.currency, created_at=now, updated_at=now,
+                 lines=[ReturnLine(**line) for line in order.return_lines(wanted, taken)])
+    ret.amount = sum(line.unit_price * line.quantity for line in ret.lines)
+    session.add(ret)
+    _emit_return(session, ret)
+    return ret
+
+
+def get_return(session: Session, return_id: str, identity: Identity) -> Return:
+    """A return, for staff or the customer who asked for it (anyone else: not found)."""
+    ret = session.get(Return, return_id)
+    if ret is None or not (identity.is_staff or ret.customer_id == identity.id):
+        raise ReturnNotFound()
+    return ret
+
+
+def search_returns(identity: Identity, args: dict) -> Select:
+    """Newest first: a customer's own, or all for staff; by status or order."""
+    stmt = select(Return).order_by(Return.created_at.desc(), Return.id)
+    if not identity.is_staff:
+        stmt = stmt.where(Return.customer_id == identity.id)
+    if args.get("status"):
+        stmt = stmt.where(Return.status == args["status"])
+    if args.get("order_id"):
+        stmt = stmt.where(Return.order_id == args["order_id"])
+    return stmt
+
+
+def approve_return(session: Session, return_id: str) -> Return:
+    return _move_return(session, return_id, "approved")
+
+
+def refuse_return(session: Session, return_id: str, reason: str) -> Return:
+    return _move_return(session, return_id, "refused", refusal_reason=reason)
+
+
+def ship_return(session: Session, return_id: str, identity: Identity, carrier_id: str,
+                tracking_number: str) -> Return:
+    """The customer sends the approved return back: a known carrier and a number of its format."""
+    ret = get_return(session, return_id, identity)
+    if ret.customer_id != identity.id:
+        raise Forbidden("Only the customer who asked for the return ships it", code="customer_only")
+    carrier = _carrier_for(session, carrier_id, tracking_number)
+    return _move_return(session, return_id, "shipped", carrier_id=carrier.id, tracking_number=tracking_number)
+
+
+def receive_return(session: Session, return_id: str) -> Return:
+    """Staff received the parcel back: payment refunds, catalog puts the units back on sale."""
+    return _move_return(session, return_id, "received")
+
+
+def record_return_refund(session: Session, return_id: str, refund_id: str) -> None:
+    """payment refunded a received return (RefundCompleted with its return_id): it is refunded, once."""
+    ret = _lock_return(session, return_id)
+    if ret is None or ret.status != "received":
+        log.warning("refund %s for return %s ignored: the return is %s", refund_id, return_id,
+                    ret.status if ret else "unknown")
+        return
+    ret.move_to("refunded")
+    ret.refund_id, ret.refunded_at = refund_id, utcnow()

@@ -1,5 +1,5 @@
-"""The logistics worker: consumes order's events, relays its outbox and runs the automatic
-confirmation of receipt (`logistics-worker`)."""
+"""The logistics worker: consumes order's events (and payment's refunds of returns), relays its
+outbox and runs the automatic confirmation of receipt (`logistics-worker`)."""
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session

@@ -3,7 +3,7 @@ worker's transaction, with the event id already in the inbox: no acks, commits o
 Every effect is safe to repeat (a second event with the same meaning changes nothing)."""
 from sqlalchemy.orm import Session
 
-from mall_shared.events import OrderCancelled, OrderPlaced, StockReserved
+from mall_shared.events import OrderCancelled, OrderPlaced, ReturnReceived, StockReserved
 
 from . import services
 from .config import config
@@ -21,8 +21,13 @@ def on_order_cancelled(event: OrderCancelled, session: Session) -> None:
     services.cancel_order(session, config(), event.order_id, event.reason)
 
 
+def on_return_received(event: ReturnReceived, session: Session) -> None:
+    services.refund_return(session, config(), event.order_id, event.return_id, event.amount)
+
+
 HANDLERS = {
     "OrderPlaced": on_order_placed,
     "StockReserved": on_stock_reserved,
     "OrderCancelled": on_order_cancelled,
+    "ReturnReceived": on_return_received,
 }

@@ -129,6 +129,7 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="completed")
     provider_ref: Mapped[str | None] = mapped_column(String(64))
+    return_id: Mapped[str | None] = mapped_column(String(36), unique=True)  # the return (售后) it pays for: once
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -102,4 +102,5 @@ class RefundSchema(Schema):
     currency = fields.String()
     reason = fields.String()
     status = fields.String()
+    return_id = fields.String(allow_none=True, metadata={"description": "The return (售后) it pays for, if any"})
     created_at = fields.DateTime()

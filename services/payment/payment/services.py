@@ -225,11 +225,12 @@ def _provider_refund(cfg: PaymentConfig, payment: Payment, amount: int, refund_i
     return wechat.refund(cfg, payment.id, amount, payment.amount, refund_id)
 
 
-def refund_payment(session: Session, cfg: PaymentConfig, payment: Payment, amount: int, reason: str) -> Refund:
+def refund_payment(session: Session, cfg: PaymentConfig, payment: Payment, amount: int, reason: str,
+                   return_id: str | None = None) -> Refund:
     """Give back part or all of a payment through its provider; never more than is left."""
     payment.refund(amount)  # checks the amount before the provider is asked
     refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=amount, currency=payment.currency,
-                    reason=reason, status="completed")
+                    reason=reason, status="completed", return_id=return_id)
     session.add(refund)
     session.flush()
     try:
@@ -238,8 +239,29 @@ def refund_payment(session: Session, cfg: PaymentConfig, payment: Payment, amoun
         log.warning("refund %s of payment %s failed: %s", refund.id, payment.id, exc)
         raise ProviderUnavailable(f"{payment.method} could not refund", code=f"{payment.method}_unavailable") from exc
     emit(session, RefundCompleted(refund_id=refund.id, payment_id=payment.id, order_id=payment.order_id,
-                                  amount=amount, currency=payment.currency))
+                                  amount=amount, currency=payment.currency, return_id=return_id))
     return refund
+
+
+def refund_return(session: Session, cfg: PaymentConfig, order_id: str, return_id: str, amount: int) -> Refund | None:
+    """A return (售后) was received: refund its amount from the order's payment, once per return
+    and never more than is left of the payment (then what is left)."""
+    order = session.get(OrderRecord, order_id)
+    paid_id = order.paid_payment_id if order is not None else None
+    payment = session.get(Payment, paid_id, with_for_update=True) if paid_id else None
+    if payment is None:
+        log.warning("return %s of order %s not refunded: no paid payment is known", return_id, order_id)
+        return None
+    # Checked with the payment locked: a second ReturnReceived waits here, then sees the first's refund.
+    if session.scalar(select(Refund.id).where(Refund.return_id == return_id)) is not None:
+        return None
+    if amount > payment.refundable:
+        log.warning("return %s asks %d but only %d is left of payment %s: refunding what is left", return_id,
+                    amount, payment.refundable, payment.id)
+        amount = payment.refundable
+    if amount <= 0:
+        return None
+    return refund_payment(session, cfg, payment, amount, f"return {return_id}", return_id=return_id)
 
 
 def list_refunds(session: Session, payment: Payment) -> list[Refund]:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from logistics.carriers import sign, signature_valid
-from logistics.models import TRANSITIONS, Carrier, DeliveryMethod, InvalidTransition, Shipment, order_status_advances
+from logistics.models import TRANSITIONS, Carrier, DeliveryMethod, IllegalTransition, Shipment, order_status_advances
 from mall_shared.api import Conflict
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_only_a_shipment_awaiting_dispatch_can_be_cancelled():
 
 def test_a_shipment_is_shipped_once():
     shipment = shipped()
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(IllegalTransition):
         shipment.ship(carrier("sf"), "SF123456789013", NOW)
 
 
