@@ -1,8 +1,8 @@
 """logistics' own settings, read from the environment in this one place.
 
 - `LOGISTICS_CARRIER_KEYS`: each carrier's webhook HMAC key, `sf=KEY,zto=KEY,...`.
-- `LOGISTICS_AUTO_CONFIRM_AFTER`: seconds after the carrier reports a parcel delivered until
-  receipt is confirmed for a customer who has not signed (default 10 days, as on Taobao).
+- `LOGISTICS_AUTO_CONFIRM_AFTER`: seconds after dispatch until receipt is confirmed for a parcel
+  that neither the customer nor the carrier has signed off (default 10 days, as on Taobao).
 - `LOGISTICS_AUTO_CONFIRM_INTERVAL`: how often the worker looks for such parcels (seconds).
 - `LOGISTICS_RETURN_WINDOW`: seconds after an order completes during which its customer may ask
   to return it (default 7 days, 七天无理由退货).

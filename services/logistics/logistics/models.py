@@ -1,10 +1,11 @@
 """logistics' own tables and the rules that live on them.
 
-A shipment's life is one table of allowed transitions (`TRANSITIONS`). Two kinds of
-"delivered" are kept apart on purpose: the carrier reporting the parcel delivered
-(`delivered`, a tracking update) and the customer's confirmation of receipt, 确认收货
-(`signed`, by the customer or automatically some days later). Only `signed` completes the
-order, as on Taobao, so a parcel left at the wrong door does not close the order.
+A shipment's life is one table of allowed transitions (`TRANSITIONS`). Receipt is signed off
+(`signed`, which completes the order) once, by whichever comes first: the customer's
+confirmation of receipt (确认收货), the carrier reporting the parcel delivered (签收; the
+`delivered` tracking update is followed at once by `signed`), or automatically when nobody has
+confirmed some days after dispatch (自动确认收货, ten days by default as on Taobao). A parcel in
+`exception` (lost, damaged, refused) is never confirmed automatically.
 
 A return (售后) of some lines of a completed order has its own table of transitions
 (`RETURN_TRANSITIONS`): requested → approved | refused; approved → shipped (the customer's parcel
@@ -44,6 +45,7 @@ TRANSITIONS: dict[str, set[str]] = {
     "cancelled": set(),
 }
 STATUSES = tuple(TRANSITIONS)
+AUTO_CONFIRMABLE = ("shipped", "picked_up", "in_transit", "out_for_delivery")  # not exception
 SHIPPABLE_ORDER_STATUS = "PROCESSING"
 
 
@@ -163,7 +165,7 @@ class Shipment(Base):
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None] = mapped_column(index=True)  # the carrier's "delivered"
     signed_at: Mapped[datetime | None]
-    signed_by: Mapped[str | None] = mapped_column(String(16))  # customer | auto
+    signed_by: Mapped[str | None] = mapped_column(String(16))  # customer | carrier | auto
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     carrier: Mapped[Carrier | None] = relationship(lazy="joined")
@@ -194,7 +196,7 @@ class Shipment(Base):
         return True
 
     def sign(self, by: str, at: datetime) -> None:
-        """Confirm receipt (确认收货) once: by the customer, or automatically."""
+        """Confirm receipt (确认收货) once: by the customer, the carrier, or automatically."""
         if self.status == "signed":
             raise Conflict("Receipt of this shipment was already confirmed", code="already_delivered")
         if self.status == "awaiting_dispatch":

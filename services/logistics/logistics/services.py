@@ -30,6 +30,7 @@ from mall_shared.events import (
 from mall_shared.outbox import emit
 
 from .models import (
+    AUTO_CONFIRMABLE,
     OPEN_RETURN_STATUSES,
     SHIPPABLE_ORDER_STATUS,
     Carrier,
@@ -274,13 +275,13 @@ def add_tracking_event(session: Session, shipment_id: str, status: str, at: date
 
 def _apply_update(session: Session, shipment: Shipment, status: str, at: datetime, source: str,
                   location: str | None, description: str | None) -> bool:
-    # The carrier's "delivered" is a tracking update (ShipmentUpdated), not the confirmation of
-    # receipt: Delivered, which completes the order, comes from sign_shipment / auto-confirm.
     if not shipment.track(status, utcnow() if status == "delivered" else at):
         return False
     event = _timeline(session, shipment, status, at, source, location, description)
     session.flush()
     emit(session, ShipmentUpdated(**_fact(shipment, at, event)))
+    if status == "delivered":  # the carrier's 签收 signs receipt off: Delivered completes the order
+        _confirm(session, shipment, "carrier", "已签收 Signed for at delivery (reported by the carrier)")
     return True
 
 
@@ -325,12 +326,13 @@ def _confirm(session: Session, shipment: Shipment, by: str, description: str) ->
 
 
 def auto_confirm_receipts(session: Session, after_seconds: float, batch: int = 100) -> int:
-    """Confirm receipt for parcels the carrier delivered `after_seconds` ago and the customer has
-    not signed for (Taobao's 自动确认收货). Rows another transaction holds are left for next time."""
+    """Confirm receipt for parcels dispatched `after_seconds` ago that nobody has signed off
+    (Taobao's 发货后自动确认收货); one in exception waits for staff. Rows another transaction
+    holds are left for next time."""
     due = utcnow() - timedelta(seconds=after_seconds)
     shipments = session.scalars(
-        select(Shipment).where(Shipment.status == "delivered", Shipment.delivered_at <= due)
-        .order_by(Shipment.delivered_at).limit(batch)
+        select(Shipment).where(Shipment.status.in_(AUTO_CONFIRMABLE), Shipment.shipped_at <= due)
+        .order_by(Shipment.shipped_at).limit(batch)
         .with_for_update(of=Shipment, skip_locked=True).execution_options(populate_existing=True)).all()
     for shipment in shipments:
         _confirm(session, shipment, "auto", "自动确认收货 Receipt confirmed automatically")

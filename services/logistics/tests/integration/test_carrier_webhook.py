@@ -10,6 +10,7 @@ from functools import partial
 import requests
 
 from logistics.carriers import SIGNATURE_HEADER, sign
+from mall_shared.db import utcnow
 from mall_shared.testing import outbox_events
 
 SF_KEY = "sf-test-key"  # LOGISTICS_CARRIER_KEYS in tests/conftest.py
@@ -18,7 +19,7 @@ SF_KEY = "sf-test-key"  # LOGISTICS_CARRIER_KEYS in tests/conftest.py
 def push_body(shipment: dict, status: str, event_id: str | None = None, **extra) -> bytes:
     return json.dumps({"event_id": event_id or str(uuid.uuid4()), "tracking_number": shipment["tracking_number"],
                        "status": status, "location": "上海浦东", "description": None,
-                       "at": "2026-11-25T10:00:00Z", **extra}).encode()
+                       "at": utcnow().isoformat(), **extra}).encode()
 
 
 def push(client, body: bytes, key: str = SF_KEY, carrier: str = "sf"):
@@ -67,15 +68,16 @@ def test_a_duplicate_push_changes_nothing(client, staff, ship, db):
     assert len(outbox_events(db, shipment["order_id"])) == 2
 
 
-def test_the_carrier_reporting_delivered_twice_updates_once_and_does_not_complete(client, staff, ship, db):
+def test_the_carrier_reporting_delivered_signs_receipt_off_once(client, staff, ship, db):
     shipment, _ = ship()
     assert push(client, push_body(shipment, "delivered")).json["result"] == "applied"
     second = push(client, push_body(shipment, "delivered"))
     assert second.status_code == 200 and second.json["result"] == "ignored"
-    assert status_of(client, staff, shipment) == "delivered"
-    # The carrier's "delivered" is a tracking update; Delivered waits for the sign-off.
+    detail = client.get(f"/api/logistics/shipments/{shipment['id']}", headers=staff).json
+    assert (detail["status"], detail["signed_by"]) == ("signed", "carrier")
+    assert [e["status"] for e in detail["events"]] == ["shipped", "delivered", "signed"]
     events = [(e["type"], e["data"]["status"]) for e in outbox_events(db, shipment["order_id"])]
-    assert events == [("Shipped", "shipped"), ("ShipmentUpdated", "delivered")]
+    assert events == [("Shipped", "shipped"), ("ShipmentUpdated", "delivered"), ("Delivered", "signed")]
 
 
 def test_pushes_the_webhook_cannot_place_are_refused(client, ship):
@@ -95,10 +97,10 @@ def test_the_sandbox_carrier_pushes_a_signed_update_over_http(client, staff, shi
     res = client.post(url, json={"status": "in_transit", "location": "杭州"}, headers=staff)
     assert res.status_code == 200, res.json
     assert res.json["status"] == "in_transit" and res.json["events"][-1]["location"] == "杭州"
-    assert client.post(url, json={"status": "delivered"}, headers=staff).json["status"] == "delivered"
     assert client.post(url, json={"status": "signed"}, headers=staff).status_code == 422
+    assert client.post(url, json={"status": "delivered"}, headers=staff).json["status"] == "signed"
     assert [e["type"] for e in outbox_events(db, shipment["order_id"])] == ["Shipped", "ShipmentUpdated",
-                                                                             "ShipmentUpdated"]
+                                                                             "ShipmentUpdated", "Delivered"]
 
 
 def test_the_sandbox_does_not_exist_unless_enabled(app, client, staff, ship):
@@ -141,6 +143,8 @@ def test_sign_offs_and_the_carrier_arriving_together_deliver_once(app, keys, shi
                            headers=keys.headers(customer), timeout=10)
         carrier = partial(requests.post, f"{base}/api/logistics/notify/sf", data=body, timeout=10,
                           headers={SIGNATURE_HEADER: sign(SF_KEY, body), "Content-Type": "application/json"})
-        assert race(sign_off, sign_off, carrier) == [200, 200, 409]
+        # The carrier first: both sign-offs are 409; a customer first: the carrier's push is
+        # acknowledged (200) but ignored, and the other sign-off is 409.
+        assert race(sign_off, sign_off, carrier) in ([200, 200, 409], [200, 409, 409])
         types = [e["type"] for e in outbox_events(db, shipment["order_id"])]
         assert types.count("Delivered") == 1 and types.count("ShipmentUpdated") <= 1, types
