@@ -58,3 +58,8 @@ def test_sku_status_follows_what_is_available():
     assert sku.refresh_status() == "depleted" and sku.status == "delisted"
     sku.on_hand = 5
     assert sku.refresh_status() == "replenished" and sku.status == "listed"
+
+
+def test_the_rating_summary_is_the_average_of_visible_reviews_to_two_decimals():
+    assert Product(rating_count=0, rating_total=0).rating == {"count": 0, "average": None}
+    assert Product(rating_count=3, rating_total=13).rating == {"count": 3, "average": 4.33}
