@@ -93,7 +93,7 @@ class ProfileUpdateSchema(Schema):
 class AddressSchema(Schema):
     id = fields.String(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="Not a phone number"))
+    phone = _mobile(required=True, metadata={"description": "the recipient's mobile: couriers call and text it"})
     province = fields.String(required=True, validate=validate.Length(min=1, max=50))
     city = fields.String(required=True, validate=validate.Length(min=1, max=50))
     district = fields.String(required=True, validate=validate.Length(min=1, max=50))
@@ -106,7 +106,7 @@ class AddressSchema(Schema):
 
 class AddressUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=50))
-    phone = fields.String(validate=validate.Regexp(r"^[0-9+\- ]{5,20}$", error="Not a phone number"))
+    phone = _mobile()
     province = fields.String(validate=validate.Length(min=1, max=50))
     city = fields.String(validate=validate.Length(min=1, max=50))
     district = fields.String(validate=validate.Length(min=1, max=50))

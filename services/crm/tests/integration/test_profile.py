@@ -74,3 +74,14 @@ def test_one_customer_never_sees_or_changes_anothers_addresses(client, register)
 def test_my_data_needs_a_token(client):
     for path in ("/api/crm/me", "/api/crm/me/addresses", "/api/crm/me/orders", "/api/crm/me/membership"):
         assert client.get(path).status_code == 401, path
+
+
+def test_an_address_needs_a_mobile_the_courier_can_reach(client, register):
+    _, headers, _ = register()
+    for phone in ("0571-88886666", "12345"):
+        res = client.post("/api/crm/me/addresses", json={**ADDRESS, "phone": phone}, headers=headers)
+        assert res.status_code == 422 and "phone" in res.json["error"]["details"]["fields"], res.json
+    saved = client.post("/api/crm/me/addresses", json=ADDRESS, headers=headers).json
+    res = client.patch(f"/api/crm/me/addresses/{saved['id']}", json={"phone": "0571-88886666"}, headers=headers)
+    assert res.status_code == 422
+    assert client.get("/api/crm/me/addresses", headers=headers).json == [saved]
