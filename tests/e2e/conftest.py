@@ -7,7 +7,8 @@ import pika
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import Platform  # noqa: E402
+from harness import running  # noqa: E402
+from scenarios import new_customer, new_product  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,14 +28,24 @@ def demo():
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
-    p = Platform(tmp_path_factory.mktemp("platform"))
-    try:
-        p.start()
-    except Exception:
-        p.stop()
-        raise
-    yield p
-    p.stop()
+    with running(tmp_path_factory.mktemp("platform")) as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def admin(platform, demo):
+    return demo.login(platform.gateway, *platform.admin)
+
+
+@pytest.fixture(scope="module")
+def sku(platform, demo, admin):
+    """A listed SKU of a fresh product for the test module (100 in stock at 100 yuan)."""
+    return new_product(platform, demo, admin)["skus"][0]
+
+
+@pytest.fixture
+def customer(platform, demo):
+    return new_customer(platform, demo)
 
 
 class Subscriber:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -23,6 +25,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def running(workdir: Path, **kwargs) -> Iterator[Platform]:
+    """A started platform (see Platform's arguments), stopped and cleaned up afterwards."""
+    p = Platform(workdir, **kwargs)
+    try:
+        yield p.start()
+    finally:
+        p.stop()
 
 
 class Platform:

@@ -19,6 +19,11 @@ def new_product(platform, demo, admin, stock: int = 100, price: int = 10000, sku
     return admin.post(f"/api/catalog/products/{product['id']}/list")
 
 
+def new_customer(platform, demo, name: str = "顾客"):
+    """A newly registered customer, logged in."""
+    return demo.register(platform.gateway, f"c-{uuid.uuid4().hex[:10]}@example.com", name)
+
+
 def paid_order(demo, customer, items: list[tuple[str, int]], **placed) -> dict:
     """Place an order for `items` [(sku_id, quantity)] and pay it through the sandbox Alipay.
     `placed` overrides the order's body (e.g. address_id instead of shipping_address)."""

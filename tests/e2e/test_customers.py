@@ -5,15 +5,10 @@ import uuid
 
 import pytest
 
-from scenarios import completed_order, new_product, paid_order, shipped_order
+from scenarios import completed_order, new_customer, new_product, paid_order, shipped_order
 
 ADDRESS = {"name": "王五", "phone": "13700137000", "province": "上海市", "city": "上海市", "district": "浦东新区",
            "detail": "世纪大道 1 号", "postal_code": "200120"}
-
-
-@pytest.fixture(scope="module")
-def admin(platform, demo):
-    return demo.login(platform.gateway, *platform.admin)
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +17,6 @@ def staff(platform, demo, admin):
     email = f"staff-{uuid.uuid4().hex[:8]}@e2e.mall"
     admin.post("/api/auth/staff", {"email": email, "password": "staff-pass-2026", "name": "客服小李"}, expect=201)
     return demo.login(platform.gateway, email, "staff-pass-2026")
-
-
-@pytest.fixture(scope="module")
-def sku(platform, demo, admin):
-    return new_product(platform, demo, admin)["skus"][0]
-
-
-@pytest.fixture
-def customer(platform, demo):
-    return new_customer(platform, demo)
-
-
-def new_customer(platform, demo, name="顾客"):
-    return demo.register(platform.gateway, f"c-{uuid.uuid4().hex[:10]}@example.com", name)
 
 
 def history_of(customer, order_id, **expected):

@@ -18,35 +18,16 @@ import requests
 from logistics.carriers import SIGNATURE_HEADER, carrier_key, sign
 from logistics.config import LogisticsConfig
 from mall_shared.db import utcnow
-from scenarios import new_product, paid_order, shipped_order
+from scenarios import new_customer, new_product, paid_order, shipped_order
 
 SHIPMENTS = "/api/logistics/shipments"
 NOTIFY_SF = "/api/logistics/notify/sf"
 
 
 @pytest.fixture(scope="module")
-def admin(platform, demo):
-    return demo.login(platform.gateway, *platform.admin)
-
-
-@pytest.fixture(scope="module")
-def sku(platform, demo, admin):
-    return new_product(platform, demo, admin)["skus"][0]
-
-
-@pytest.fixture
-def customer(platform, demo):
-    return new_customer(platform, demo)
-
-
-@pytest.fixture(scope="module")
 def sf_key(platform):
     """The sandbox SF Express key the logistics web process verifies pushes with (MALL_DATA_DIR/keys)."""
     return carrier_key(LogisticsConfig(sandbox=True, keys_dir=platform.workdir / "data" / "keys"), "sf")
-
-
-def new_customer(platform, demo):
-    return demo.register(platform.gateway, f"ship-{uuid.uuid4().hex[:10]}@example.com", "收件人")
 
 
 def push_body(shipment, status, location="上海浦东") -> bytes:
@@ -238,16 +219,12 @@ AUTO_CONFIRM_AFTER = 4  # seconds after dispatch
 @pytest.fixture(scope="module")
 def auto_confirm(tmp_path_factory):
     """A second platform whose logistics signs off parcels nobody signed AUTO_CONFIRM_AFTER seconds after dispatch."""
-    from harness import Platform
+    from harness import running
 
-    p = Platform(tmp_path_factory.mktemp("auto-confirm"), extra_env={
-        "LOGISTICS_AUTO_CONFIRM_AFTER": str(AUTO_CONFIRM_AFTER), "LOGISTICS_AUTO_CONFIRM_INTERVAL": "0.5",
-        "MALL_DB_POOL_SIZE": "2"})
-    try:
-        p.start()
+    with running(tmp_path_factory.mktemp("auto-confirm"), extra_env={
+            "LOGISTICS_AUTO_CONFIRM_AFTER": str(AUTO_CONFIRM_AFTER), "LOGISTICS_AUTO_CONFIRM_INTERVAL": "0.5",
+            "MALL_DB_POOL_SIZE": "2"}) as p:
         yield p
-    finally:
-        p.stop()
 
 
 def test_receipt_is_confirmed_automatically_the_configured_time_after_dispatch(auto_confirm, demo):

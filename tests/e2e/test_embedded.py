@@ -2,16 +2,13 @@
 filesystem bus, with every real process started."""
 import pytest
 
-from harness import Platform
+from harness import running
 
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    p = Platform(tmp_path_factory.mktemp("embedded"), embedded=True)
-    try:
-        yield p.start()
-    finally:
-        p.stop()
+    with running(tmp_path_factory.mktemp("embedded"), embedded=True) as p:
+        yield p
 
 
 def test_the_story_passes_on_sqlite_and_the_filesystem_bus(embedded, demo):

@@ -165,15 +165,11 @@ def test_a_tampered_amount_is_refused_and_a_replayed_notification_changes_nothin
 
 @pytest.fixture(scope="module")
 def quick_timeout(tmp_path_factory):
-    from harness import Platform
+    from harness import running
 
-    p = Platform(tmp_path_factory.mktemp("timeout"), extra_env={
-        "ORDER_PAYMENT_TIMEOUT": "3", "ORDER_TIMEOUT_CHECK_INTERVAL": "0.5", "MALL_DB_POOL_SIZE": "2"})
-    try:
-        p.start()
+    with running(tmp_path_factory.mktemp("timeout"), extra_env={
+            "ORDER_PAYMENT_TIMEOUT": "3", "ORDER_TIMEOUT_CHECK_INTERVAL": "0.5", "MALL_DB_POOL_SIZE": "2"}) as p:
         yield p
-    finally:
-        p.stop()
 
 
 def test_an_order_unpaid_past_the_timeout_is_cancelled_and_its_stock_released(quick_timeout, demo):

@@ -5,21 +5,16 @@ import uuid
 
 import pytest
 
-from scenarios import completed_order, new_product
+from scenarios import completed_order, new_customer, new_product
 
 RETURNS = "/api/logistics/returns"
-
-
-@pytest.fixture(scope="module")
-def admin(platform, demo):
-    return demo.login(platform.gateway, *platform.admin)
 
 
 @pytest.fixture(scope="module")
 def bought(platform, demo, admin):
     """A customer's COMPLETED order of 2 units of one SKU and 1 of another, at 100 yuan each."""
     product = new_product(platform, demo, admin, stock=10, price=10000, skus=2)
-    customer = demo.register(platform.gateway, f"ret-{uuid.uuid4().hex[:10]}@example.com", "退货顾客")
+    customer = new_customer(platform, demo, "退货顾客")
     a, b = (sku["id"] for sku in product["skus"])
     order = completed_order(demo, admin, customer, [(a, 2), (b, 1)])
     return {"customer": customer, "order": order, "product_id": product["id"], "a": a, "b": b}
@@ -39,7 +34,7 @@ def test_a_returned_unit_is_refunded_its_points_reversed_and_put_back_on_sale(pl
     earned = demo.wait_for("points", lambda: c.get("/api/crm/me/membership")["points"])
     before = stock(admin, bought["product_id"], a)
 
-    stranger = demo.register(platform.gateway, f"ret-{uuid.uuid4().hex[:10]}@example.com", "路人")
+    stranger = new_customer(platform, demo, "路人")
     assert ask(stranger, order["id"], [(a, 1)], expect=404)["error"]["code"] == "order_not_found"
     err = ask(c, order["id"], [(a, 3)], expect=422)
     assert err["error"]["code"] == "return_exceeds_purchase"
