@@ -48,28 +48,26 @@ def fetch_skus(ids: list[str]) -> dict[str, dict]:
     return {sku["id"]: sku for sku in body if isinstance(sku, dict) and "id" in sku}
 
 
+def _get_one(service: str, url: str, what: str, **kwargs) -> dict | None:
+    """One resource as a dict, or None when the service has no such thing (404)."""
+    response = _get(service, url, **kwargs)
+    if response.status_code == 404:
+        return None
+    body = _json(service, response)
+    if response.status_code != 200 or not isinstance(body, dict):
+        log.warning("%s answered %s: %.300s", service, response.status_code, response.text)
+        raise Unavailable(f"The {service} service refused the {what} lookup", code=f"{service}_unavailable")
+    return body
+
+
 def fetch_delivery_method(method_id: str) -> dict | None:
     """A delivery method with its fee, or None when logistics has no such method."""
     url = f"{config().logistics_url}/api/logistics/delivery-methods/{requests.utils.quote(method_id, safe='')}"
-    response = _get("logistics", url)
-    if response.status_code == 404:
-        return None
-    body = _json("logistics", response)
-    if response.status_code != 200 or not isinstance(body, dict):
-        log.warning("logistics answered %s: %.300s", response.status_code, response.text)
-        raise Unavailable("The logistics service refused the delivery method lookup", code="logistics_unavailable")
-    return body
+    return _get_one("logistics", url, "delivery method")
 
 
 def fetch_address(address_id: str, authorization: str) -> dict | None:
     """One of the caller's saved addresses, read from crm with the caller's own token; None when
     crm has no such address in their book (another customer's reads the same)."""
     url = f"{config().crm_url}/api/crm/me/addresses/{requests.utils.quote(address_id, safe='')}"
-    response = _get("crm", url, headers={"Authorization": authorization})
-    if response.status_code == 404:
-        return None
-    body = _json("crm", response)
-    if response.status_code != 200 or not isinstance(body, dict):
-        log.warning("crm answered %s: %.300s", response.status_code, response.text)
-        raise Unavailable("The crm service refused the address lookup", code="crm_unavailable")
-    return body
+    return _get_one("crm", url, "address", headers={"Authorization": authorization})
