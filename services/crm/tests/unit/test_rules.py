@@ -136,7 +136,6 @@ def test_a_review_is_editable_for_a_while_and_not_once_hidden():
     assert not review.editable(now, 7)
 
 
-
 # ---- points and tiers ------------------------------------------------------------------------
 def test_points_count_whole_yuan_before_the_rate_applies():
     assert points_for(100, 1) == 1
