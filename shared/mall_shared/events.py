@@ -203,27 +203,25 @@ class PointsAdjusted:
     order_id: str | None = None
 
 
+@dataclass(frozen=True)
+class _ReviewFact:
+    review_id: str
+    sku_id: str
+    rating: int
+    customer_id: str
+    order_id: str | None = None
+    at: str | None = None  # when the review last changed: a subscriber keeps the latest
+
+
 @event
-class ReviewPosted:
+class ReviewPosted(_ReviewFact):
     """A review is visible with this rating; sent again with the same review_id when its author
     edits it, so a summary keeps the latest rating per review."""
-    review_id: str
-    sku_id: str
-    rating: int
-    customer_id: str
-    order_id: str | None = None
-    at: str | None = None  # when the review last changed: a subscriber keeps the latest
 
 
 @event
-class ReviewHidden:
+class ReviewHidden(_ReviewFact):
     """Staff hid a review: it no longer counts in the SKU's rating summary."""
-    review_id: str
-    sku_id: str
-    rating: int
-    customer_id: str
-    order_id: str | None = None
-    at: str | None = None  # when the review last changed: a subscriber keeps the latest
 
 
 # ---- logistics -----------------------------------------------------------------------------
