@@ -36,6 +36,7 @@ from .models import (
     Carrier,
     CarrierPush,
     DeliveryMethod,
+    IllegalTransition,
     InvalidField,
     OrderRecord,
     Return,
@@ -268,8 +269,8 @@ def add_tracking_event(session: Session, shipment_id: str, status: str, at: date
     if shipment is None:
         raise ShipmentNotFound()
     if not _apply_update(session, shipment, status, at or utcnow(), "staff", location, description):
-        raise Conflict(f"A shipment that is {shipment.status} cannot become {status}", code="illegal_transition",
-                       details={"status": shipment.status, "requested": status})
+        raise IllegalTransition(f"A shipment that is {shipment.status} cannot become {status}",
+                                details={"status": shipment.status, "requested": status})
     return shipment
 
 
