@@ -60,8 +60,6 @@ class PaymentSchema(Schema):
     failure_reason = fields.String(allow_none=True)
     card_brand = fields.String(allow_none=True)
     card_last4 = fields.String(allow_none=True)
-    card_brand = fields.String(allow_none=True)
-    card_last4 = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
