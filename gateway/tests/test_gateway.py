@@ -112,3 +112,17 @@ def test_readiness_lists_every_service(gateway):
     assert res.status_code == 503
     assert res.json["services"]["catalog"] == "ok"
     assert res.json["services"]["logistics"].startswith("unreachable")
+
+
+def test_pages_outside_the_api_go_to_the_web_app_and_the_api_stays_with_the_services(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://", web_url=upstream + "/api/web")
+    gateway = create_app(settings).test_client()
+    assert gateway.get("/admin/orders?status=PAID").json["path"] == "/api/web/admin/orders?status=PAID"
+    assert gateway.get("/").json["path"].rstrip("?") == "/api/web/"
+    assert gateway.get("/api/orders/abc").json["path"].rstrip("?") == "/api/orders/abc"
+    assert gateway.get("/api/nowhere/x").status_code == 404
+    assert gateway.get("/healthz").json["service"] == "gateway"
+    assert gateway.get("/static/mall.css").json["path"].rstrip("?") == "/api/web/static/mall.css"
