@@ -17,9 +17,9 @@ export WEB_CONCURRENCY ?= 1
 
 .PHONY: run test demo bench install lint docs clean
 
-$(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+$(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml) web/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e "shared[test]" $(foreach p,$(PACKAGES),-e $(p)) honcho ruff
+	$(BIN)/pip install -q -e "shared[test]" $(foreach p,$(PACKAGES),-e $(p)) -e "web[test]" honcho ruff
 	touch $@
 
 install: $(STAMP)
@@ -30,6 +30,7 @@ run: $(STAMP)
 	@mall-migrate
 	@echo ""
 	@echo "  mall gateway:  http://localhost:$(MALL_GATEWAY_PORT)   (health: /readyz, API: /api/...)"
+	@echo "  storefront:    http://localhost:$(MALL_GATEWAY_PORT)/   admin console: http://localhost:$(MALL_GATEWAY_PORT)/admin/"
 	@echo "  admin login:   $(MALL_ADMIN_EMAIL) / $(MALL_ADMIN_PASSWORD)"
 	@echo "  data:          $(MALL_DATA_DIR)  (SQLite files, filesystem event bus)"
 	@echo "  walk the story in another shell: make demo"
@@ -46,7 +47,7 @@ bench: $(STAMP)
 	python bench/run.py
 
 lint: $(STAMP)
-	ruff check shared services gateway tests scripts bench
+	ruff check shared services gateway tests scripts bench web
 
 docs: $(STAMP)
 	python scripts/gen_event_docs.py

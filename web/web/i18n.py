@@ -1,4 +1,4 @@
-"""zh-CN by default, English on request: templates and views say `_("English text")` and the
+"""zh-CN by default, English on request: templates and views pass English text to `_()` and the
 Chinese comes from zh.json. A dictionary instead of gettext catalogs keeps the package free of
 a compile step; tests/unit/test_i18n.py checks that every text used has its translation."""
 from __future__ import annotations
