@@ -3,6 +3,7 @@ dead service, it answers 503 (down) or 504 (too slow) in the error format."""
 from __future__ import annotations
 
 import threading
+from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from flask import Request, Response, jsonify
@@ -22,6 +23,9 @@ def _session() -> requests.Session:
     # One pooled session per thread: requests.Session is not documented as thread-safe.
     if not hasattr(_local, "session"):
         _local.session = requests.Session()
+        # The pool serves every client: it must never keep one browser's Set-Cookie (the web app's
+        # session) and send it with the next client's request. Cookies travel only in the headers.
+        _local.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return _local.session
 
 

@@ -25,6 +25,10 @@ def upstream():
     def echo(rest):
         if rest == "catalog/slow":
             time.sleep(2)
+        if rest == "web/login":  # the web app starting a session for one browser
+            return {"cookie": request.headers.get("Cookie")}, 200, {"Set-Cookie": "mall_session=alice; HttpOnly"}
+        if rest == "web/whoami":
+            return {"cookie": request.headers.get("Cookie")}, 200
         return {"path": request.full_path, "method": request.method, "body": request.get_data(as_text=True),
                 "request_id": request.headers.get("X-Request-ID"),
                 "authorization": request.headers.get("Authorization")}, 201
@@ -126,3 +130,16 @@ def test_pages_outside_the_api_go_to_the_web_app_and_the_api_stays_with_the_serv
     assert gateway.get("/api/nowhere/x").status_code == 404
     assert gateway.get("/healthz").json["service"] == "gateway"
     assert gateway.get("/static/mall.css").json["path"].rstrip("?") == "/api/web/static/mall.css"
+
+
+def test_one_browsers_session_cookie_never_travels_with_another_browsers_request(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://", web_url=upstream + "/api")
+    alice = create_app(settings).test_client()
+    res = alice.get("/web/login")
+    assert res.headers["Set-Cookie"].startswith("mall_session=alice")
+    bob = alice.application.test_client()  # another browser: no cookies of its own
+    assert bob.get("/web/whoami").json["cookie"] is None
+    assert alice.get("/web/whoami").json["cookie"] == "mall_session=alice"
