@@ -83,7 +83,7 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
         staff.select_option("select[name=carrier]", "sf")
         staff.fill("input[name=tracking_number]", tracking)
         staff.get_by_role("button", name="Ship", exact=True).click()
-        if staff.locator("#tracking").count():
+        if staff.locator("#tracking .tracking-number").count():
             return True
         staff.reload()
     eventually(ship, timeout=30, interval=0.2)
