@@ -21,6 +21,7 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
 
     # Staff list a shoe with two sizes (in English: the console's language switch).
     log_in(staff, g, *platform.admin)
+    shot(staff, "admin-dashboard")
     to_english(staff)
     staff.goto(g + "/admin/categories")
     staff.fill("form.inline-form >> nth=-1 >> input[name=name]", f"Shoes {run}")
@@ -50,6 +51,7 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     shot(shopper, "storefront-home")
     shopper.fill("header input[name=q]", f"Runner {run}")
     shopper.press("header input[name=q]", "Enter")
+    shot(shopper, "storefront-search")
     shopper.get_by_role("link", name=f"Runner {run}").click()
     expect(shopper.locator("label.sku")).to_have_count(2)
     shot(shopper, "storefront-product")
@@ -101,6 +103,7 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     shopper.fill("#review textarea[name=text]", f"Great fit {run}")
     shopper.get_by_role("button", name=ZH["Post review"]).click()
     expect(shopper.locator(".flash.ok")).to_have_text(ZH["Thank you for your review"])
+    shot(shopper, "storefront-order-completed")
 
     # Another customer buys the last size 41: the product page shows it sold out, 42 still on sale.
     other = new_customer(platform, demo)
