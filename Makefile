@@ -15,7 +15,7 @@ export MALL_ADMIN_PASSWORD ?= mall-admin-2026
 export MALL_GATEWAY_PORT ?= 8080
 export WEB_CONCURRENCY ?= 1
 
-.PHONY: run test demo bench install lint docs clean
+.PHONY: run test demo bench install lint docs screenshots clean
 
 $(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml) web/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	python scripts/gen_event_docs.py
+
+# The web app's main pages as PNGs (docs/screenshots/), taken by the browser tests on real processes.
+screenshots: $(STAMP)
+	MALL_SCREENSHOTS=$(abspath docs/screenshots) pytest -q tests/e2e/test_web_story.py tests/e2e/test_web_guards.py
 
 clean:
 	rm -rf var
