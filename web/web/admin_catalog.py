@@ -102,8 +102,9 @@ def new_product():
 @bp.get("/products/<product_id>")
 @staff_required
 def product(product_id: str):
-    return render_template("admin/product.html", p=api.get(f"/api/catalog/products/{product_id}"),
-                           cats=category_tree(api.get("/api/catalog/categories")))
+    product, categories = api.get_all((f"/api/catalog/products/{product_id}", None),
+                                      ("/api/catalog/categories", None))
+    return render_template("admin/product.html", p=product, cats=category_tree(categories))
 
 
 @bp.post("/products/<product_id>")
@@ -160,6 +161,6 @@ def stock(sku_id: str):
 @staff_required
 def movements(sku_id: str):
     page = request.args.get("page", type=int) or 1
-    sku = api.get("/api/catalog/skus", ids=sku_id)
-    found = api.get(f"/api/catalog/skus/{sku_id}/movements", page=page, per_page=50)
+    sku, found = api.get_all(("/api/catalog/skus", {"ids": sku_id}),
+                             (f"/api/catalog/skus/{sku_id}/movements", {"page": page, "per_page": 50}))
     return render_template("admin/movements.html", sku=sku[0] if sku else {"id": sku_id}, found=found, page=page)

@@ -26,12 +26,12 @@ def orders():
 @bp.get("/orders/<order_id>")
 @staff_required
 def order(order_id: str):
-    item = api.get(f"/api/orders/{order_id}")
-    payments = api.get("/api/payments", order_id=order_id)["items"]
-    return render_template("admin/order.html", order=item, payments=payments,
-                           tracking=api.get_optional(f"/api/logistics/orders/{order_id}/tracking"),
-                           carriers=[c for c in api.get("/api/logistics/carriers") if c.get("active", True)],
-                           returns=api.get("/api/logistics/returns", order_id=order_id)["items"])
+    item, payments, tracking, carriers, returns = api.get_all(
+        (f"/api/orders/{order_id}", None), ("/api/payments", {"order_id": order_id}),
+        (f"/api/logistics/orders/{order_id}/tracking?", None), ("/api/logistics/carriers", None),
+        ("/api/logistics/returns", {"order_id": order_id}))
+    return render_template("admin/order.html", order=item, payments=payments["items"], tracking=tracking,
+                           carriers=[c for c in carriers if c.get("active", True)], returns=returns["items"])
 
 
 @bp.post("/orders/<order_id>/<action>")

@@ -4,8 +4,9 @@ from the public API (web/api.py), never from a database."""
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -41,8 +42,14 @@ def create_app(settings: WebSettings | None = None) -> Flask:
                                  is_staff=web_session.is_staff, sandbox=settings.sandbox)
     app.jinja_env.filters.update(yuan=yuan, when=when)
 
+    @app.before_request
+    def _started():
+        g.started = time.perf_counter()
+
     @app.after_request
     def _security_headers(response):
+        # How long the page took here, API calls included (bench/web_pages.py reads it).
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.get('started', 0)) * 1000:.1f}"
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"

@@ -16,11 +16,11 @@ MAX_QUANTITY = 99   # of one SKU per order, as order refuses more
 
 @bp.get("/")
 def home():
-    categories = api.get("/api/catalog/categories")
-    newest = api.get("/api/catalog/products", sort="newest", per_page=8)["items"]
-    bestselling = api.get("/api/catalog/products", sort="sales", per_page=8)["items"]
+    categories, newest, bestselling = api.get_all(
+        ("/api/catalog/categories", None), ("/api/catalog/products", {"sort": "newest", "per_page": 8}),
+        ("/api/catalog/products", {"sort": "sales", "per_page": 8}))
     roots = [c for c in categories if not c["parent_id"]]
-    return render_template("shop/home.html", categories=roots, newest=newest, bestselling=bestselling)
+    return render_template("shop/home.html", categories=roots, newest=newest["items"], bestselling=bestselling["items"])
 
 
 @bp.get("/search")
@@ -35,8 +35,7 @@ def search():
     except ValueError:
         flash(gettext("Prices are amounts in yuan, such as 199 or 199.50"), "error")
         query["min_price"] = query["max_price"] = None
-    found = api.get("/api/catalog/products", **query)
-    categories = api.get("/api/catalog/categories")
+    found, categories = api.get_all(("/api/catalog/products", query), ("/api/catalog/categories", None))
     return render_template("shop/search.html", found=found, args=args, categories=categories, sorts=SORTS,
                            page=query["page"])
 
@@ -46,9 +45,8 @@ def product(product_id: str):
     item = api.get(f"/api/catalog/products/{product_id}")
     if item["status"] == "draft":
         abort(404)
-    reviews = []
-    for sku in item["skus"]:
-        reviews += api.get("/api/crm/reviews", sku_id=sku["id"], per_page=10)["items"]
+    reviews = [r for page in api.get_all(*[("/api/crm/reviews", {"sku_id": s["id"], "per_page": 10})
+                                           for s in item["skus"]]) for r in page["items"]]
     reviews.sort(key=lambda r: r["created_at"], reverse=True)
     return render_template("shop/product.html", product=item, reviews=reviews[:20])
 
@@ -57,12 +55,18 @@ def cart() -> dict[str, int]:
     return dict(session.get("cart") or {})
 
 
-def cart_lines() -> tuple[list[dict], int]:
-    """The cart's lines with live prices and stock from catalog, and their subtotal in fen."""
+def cart_read() -> tuple[str, dict]:
+    """The read (for api.get_all) of the cart's SKUs: live prices and stock from catalog."""
+    return "/api/catalog/skus", {"ids": ",".join(cart())}
+
+
+def cart_lines(skus: list[dict] | None = None) -> tuple[list[dict], int]:
+    """The cart's lines with live prices and stock, and their subtotal in fen."""
     items = cart()
     if not items:
         return [], 0
-    skus = api.get("/api/catalog/skus", ids=",".join(items))
+    if skus is None:
+        skus = api.get_all(cart_read())[0]
     lines = [{"sku": s, "quantity": items[s["id"]], "line_total": s["price"] * items[s["id"]],
               "available": s["status"] == "listed" and s.get("product_status") == "listed"
               and s["stock"] >= items[s["id"]]} for s in skus if s["id"] in items]

@@ -16,8 +16,8 @@ TICKET_CATEGORIES = ("order", "payment", "delivery", "return", "account", "other
 @bp.get("/")
 @login_required
 def profile():
-    return render_template("shop/account.html", me=api.get("/api/crm/me"),
-                           membership=api.get("/api/crm/me/membership"))
+    me, membership = api.get_all(("/api/crm/me", None), ("/api/crm/me/membership", None))
+    return render_template("shop/account.html", me=me, membership=membership)
 
 
 @bp.post("/")

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from . import api
 from .auth import attempt, login_required
 from .i18n import gettext
-from .shop import cart, cart_lines, save_cart
+from .shop import cart, cart_lines, cart_read, save_cart
 
 bp = Blueprint("orders", __name__)
 
@@ -18,12 +18,12 @@ ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "po
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
 def checkout():
-    lines, subtotal = cart_lines()
-    if not lines:
+    if not cart():
         flash(gettext("Your cart is empty"), "error")
         return redirect(url_for("shop.view_cart"))
-    addresses = api.get("/api/crm/me/addresses")
-    methods = api.get("/api/logistics/delivery-methods")
+    skus, addresses, methods = api.get_all(cart_read(), ("/api/crm/me/addresses", None),
+                                           ("/api/logistics/delivery-methods", None))
+    lines, subtotal = cart_lines(skus)
     if request.method == "POST":
         form = request.form
         body = {"items": [{"sku_id": line["sku"]["id"], "quantity": line["quantity"]} for line in lines],
@@ -56,10 +56,10 @@ def my_orders():
 @bp.get("/orders/<order_id>")
 @login_required
 def order(order_id: str):
-    item = api.get(f"/api/orders/{order_id}")
-    tracking = api.get_optional(f"/api/logistics/orders/{order_id}/tracking")
-    returns = api.get("/api/logistics/returns", order_id=order_id)["items"] if item["status"] == "COMPLETED" else []
-    return render_template("shop/order.html", order=item, tracking=tracking, returns=returns)
+    item, tracking, returns = api.get_all((f"/api/orders/{order_id}", None),
+                                          (f"/api/logistics/orders/{order_id}/tracking?", None),
+                                          ("/api/logistics/returns", {"order_id": order_id}))
+    return render_template("shop/order.html", order=item, tracking=tracking, returns=returns["items"])
 
 
 @bp.get("/orders/<order_id>/status")
