@@ -71,3 +71,22 @@ def test_the_main_pages_fit_a_375_px_phone_without_scrolling_sideways(platform, 
     page.goto(g + f"/products/{product['id']}")
     shot(page, "phone-product")
     context.close()
+
+
+def test_an_order_page_updates_itself_when_the_payment_lands_with_no_script_blocked(platform, browser, demo, sku):
+    email = f"poll-{uuid.uuid4().hex[:8]}@example.com"
+    customer = demo.register(platform.gateway, email, "小赵")
+    order = demo.place_order(customer, sku["id"], 1)
+    demo.wait_for("AWAITING_PAYMENT", demo.order_status(customer, order["id"], "AWAITING_PAYMENT"))
+    payment = customer.post("/api/payments", {"order_id": order["id"], "method": "wechat_pay"}, expect=201)
+    page = browser.new_page()
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if m.type == "error" else None)
+    log_in(page, platform.gateway, email, "s3cret-pass")
+    page.goto(platform.gateway + f"/orders/{order['id']}?paying=1")
+    expect(page.locator("#order-status")).to_have_text(ZH["Awaiting payment"])
+    customer.post(f"/api/payments/{payment['id']}/sandbox", {"outcome": "success"})
+    # htmx (vendored, under the Content-Security-Policy) polls and reloads the page: no click, no reload here.
+    expect(page.locator("#order-status")).to_have_text(ZH["Paid"], timeout=20_000)
+    assert blocked == []
+    page.close()
