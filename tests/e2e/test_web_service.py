@@ -1,5 +1,6 @@
 """After-sales by clicking: a shopper asks for a return and opens a ticket; staff approve the
-return, answer and resolve the ticket in the admin console; the shopper sees both."""
+return, answer and resolve the ticket, and add goodwill points in the admin console; the shopper
+sees all three."""
 import uuid
 
 from playwright.sync_api import expect
@@ -49,5 +50,17 @@ def test_a_return_and_a_ticket_handled_between_shopper_and_staff(platform, brows
     shopper.goto(ticket_url)
     expect(shopper.locator("ol.thread li.staff")).to_contain_text("运费由商城承担")
     expect(shopper.locator("h1 .status")).to_have_text(ZH["Resolved"])
+
+    # Staff find the customer and add goodwill points; the shopper's ledger shows them.
+    staff.goto(g + "/admin/customers")
+    staff.fill("input[name=q]", email)
+    staff.get_by_role("button", name="Search").last.click()
+    staff.get_by_role("link", name="小陈").click()
+    staff.fill("input[name=points]", "100")
+    staff.fill("input[name=reason]", "退货补偿")
+    staff.get_by_role("button", name="Adjust points").click()
+    expect(staff.locator(".flash.ok")).to_have_text("Points adjusted")
+    shopper.goto(g + "/account/")
+    expect(shopper.locator("#membership table")).to_contain_text("退货补偿")
     shopper.close()
     staff.close()

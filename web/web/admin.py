@@ -29,11 +29,10 @@ def dashboard():
 
 @bp.get("/customers")
 @staff_required
-def find_customer():
-    customer_id = request.args.get("id", "").strip()
-    if customer_id:
-        return redirect(url_for("admin.customer", customer_id=customer_id))
-    return render_template("admin/customer_find.html")
+def customers():
+    page = request.args.get("page", type=int) or 1
+    found = api.get("/api/crm/customers", q=request.args.get("q", "").strip(), page=page, per_page=20)
+    return render_template("admin/customers.html", found=found, page=page)
 
 
 @bp.get("/customers/<customer_id>")
