@@ -14,6 +14,8 @@ export MALL_ADMIN_EMAIL ?= admin@mall.local
 export MALL_ADMIN_PASSWORD ?= mall-admin-2026
 export MALL_GATEWAY_PORT ?= 8080
 export WEB_CONCURRENCY ?= 1
+# The web app calls the API for its visitors from this address: the gateway's limits count each visitor.
+export MALL_GATEWAY_TRUSTED_PROXIES ?= 127.0.0.1
 
 .PHONY: run test demo bench install lint docs screenshots clean
 

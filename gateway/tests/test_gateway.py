@@ -143,3 +143,23 @@ def test_one_browsers_session_cookie_never_travels_with_another_browsers_request
     bob = alice.application.test_client()  # another browser: no cookies of its own
     assert bob.get("/web/whoami").json["cookie"] is None
     assert alice.get("/web/whoami").json["cookie"] == "mall_session=alice"
+
+
+def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clients_own_claim(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="2 per minute",
+                               rate_limit_storage="memory://", trusted_proxies=frozenset({"10.0.0.5"}))
+    gateway = create_app(settings).test_client()
+
+    def login(peer: str, forwarded: str | None = None) -> int:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return gateway.post("/api/auth/login", headers=headers, environ_base={"REMOTE_ADDR": peer}).status_code
+
+    # The web app (trusted) logs in two visitors twice each: each visitor has their own limit.
+    assert [login("10.0.0.5", "1.1.1.1"), login("10.0.0.5", "1.1.1.1"), login("10.0.0.5", "1.1.1.1")] == \
+        [201, 201, 429]
+    assert login("10.0.0.5", "2.2.2.2") == 201
+    # A client claiming to be someone else is counted as itself.
+    assert [login("3.3.3.3", "4.4.4.4"), login("3.3.3.3", "5.5.5.5"), login("3.3.3.3", "6.6.6.6")] == \
+        [201, 201, 429]

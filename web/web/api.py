@@ -12,7 +12,7 @@ from typing import Any
 
 import jwt
 import requests
-from flask import copy_current_request_context, current_app
+from flask import copy_current_request_context, current_app, request
 
 from . import session as web_session
 
@@ -117,6 +117,10 @@ def _clean(params: dict) -> dict:
 def _send(method, path, json, params, access) -> requests.Response:
     settings = current_app.extensions["web_settings"]
     headers = {"Authorization": f"Bearer {access}"} if access else {}
+    # Whom this call is for: the gateway's rate limits count the visitor, not the web app
+    # (when the gateway trusts the web app: MALL_GATEWAY_TRUSTED_PROXIES).
+    headers["X-Forwarded-For"] = ", ".join(filter(None, [request.headers.get("X-Forwarded-For"),
+                                                         request.remote_addr]))
     try:
         return _http().request(method, settings.api_url + path, json=json, params=params, headers=headers,
                                timeout=settings.api_timeout)
