@@ -63,10 +63,11 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     # Checkout with a new address and standard delivery; pay by Alipay in the sandbox.
     for field, value in ADDRESS.items():
         shopper.fill(f"input[name={field}]", value)
+    shopper.check("input[name=save_address]")
     shopper.check("input[name=delivery_method_id][value=standard]")
     shot(shopper, "storefront-checkout")
     shopper.get_by_role("button", name=ZH["Place order"]).click()
-    order_id = order_id_from(shopper)
+    order_id = order_id_from(shopper)  # and the address is in the book for next time (asserted below)
     pay_now = shopper.get_by_role("button", name=ZH["Pay now"])
     expect(pay_now).to_be_visible(timeout=30_000)  # the page refreshes itself once stock is reserved
     shopper.check("input[name=method][value=alipay]")
@@ -114,6 +115,8 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     expect(shopper.locator("label.sku", has_text="41").locator("input")).to_be_disabled()
     expect(shopper.locator("label.sku", has_text="42").locator("input")).to_be_enabled()
     reload_until(shopper, ".review", f"Great fit {run}")
+    shopper.goto(g + "/account/addresses")
+    expect(shopper.locator("section.card.row")).to_contain_text("文三路 100 号")
 
 
 def staff_skus(platform, demo, run: str) -> list[dict]:

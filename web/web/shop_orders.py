@@ -28,12 +28,15 @@ def checkout():
         form = request.form
         body = {"items": [{"sku_id": line["sku"]["id"], "quantity": line["quantity"]} for line in lines],
                 "delivery_method_id": form.get("delivery_method_id", "")}
-        if form.get("address_id") and form["address_id"] != "new":
-            body["address_id"] = form["address_id"]
-        else:
-            body["shipping_address"] = {k: form.get(k, "").strip() for k in ADDRESS_FIELDS}
-            body["shipping_address"]["postal_code"] = body["shipping_address"]["postal_code"] or None
+        address = {k: form.get(k, "").strip() for k in ADDRESS_FIELDS}
+        address["postal_code"] = address["postal_code"] or None
         try:
+            if form.get("address_id") and form["address_id"] != "new":
+                body["address_id"] = form["address_id"]
+            elif form.get("save_address"):  # into the address book first, then ordered with it
+                body["address_id"] = api.post("/api/crm/me/addresses", address | {"is_default": not addresses})["id"]
+            else:
+                body["shipping_address"] = address
             order = api.post("/api/orders", body)
         except api.ApiError as exc:
             flash(exc.readable(), "error")
