@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, g, redirect, render_template, request, url_for
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -63,7 +63,7 @@ def create_app(settings: WebSettings | None = None) -> Flask:
 
     @app.errorhandler(LoginRequired)
     def _login(_exc):
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return auth.login_redirect()
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):

@@ -14,11 +14,21 @@ from .i18n import LANGS, gettext
 bp = Blueprint("auth", __name__)
 
 
+def login_redirect():
+    """To the login page, and back to this page after it (a form's page, for a form's POST)."""
+    if request.method == "GET":
+        back = request.full_path.rstrip("?")
+    else:
+        referrer = urlsplit(request.referrer or "")
+        back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return redirect(url_for("auth.login", next=back or None))
+
+
 def login_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         if web_session.user() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return login_redirect()
         return view(*args, **kwargs)
     return wrapper
 
@@ -28,7 +38,7 @@ def staff_required(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(*args, **kwargs):
         if web_session.user() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return login_redirect()
         if not web_session.is_staff():
             abort(403)
         return view(*args, **kwargs)
@@ -51,7 +61,8 @@ def safe_next(default: str) -> str:
     """Where to go after a form: a path on this site only (never an open redirect)."""
     target = request.values.get("next") or ""
     parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and not parts.scheme \
+            and not parts.netloc:
         return target
     return default
 

@@ -87,7 +87,8 @@ def test_after_login_only_paths_on_this_site_are_followed(client):
     log_in_as(client, "customer")
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    for target, expected in [("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/orders", "/orders")]:
+    for target, expected in [("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"),
+                             ("/orders", "/orders")]:
         res = client.post("/lang", data={"lang": "en", "next": target, "csrf_token": token})
         assert res.headers["Location"] == expected
 
@@ -97,3 +98,10 @@ def test_the_category_tree_lists_parents_before_their_children():
             {"id": "b", "name": "Bags", "parent_id": None}, {"id": "d", "name": "Trail", "parent_id": "c"}]
     assert [(d, c["name"]) for d, c in category_tree(cats)] == [(0, "Bags"), (0, "Shoes"), (1, "Running"),
                                                                  (2, "Trail")]
+
+
+def test_a_form_posted_after_the_session_ended_goes_to_login_and_back_to_the_forms_page(client):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    res = client.post("/orders/o-1/cancel", data={"csrf_token": token}, headers={"Referer": "http://shop/orders/o-1"})
+    assert res.status_code == 302 and res.headers["Location"] == "/login?next=/orders/o-1"
