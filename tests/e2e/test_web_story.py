@@ -21,7 +21,6 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
 
     # Staff list a shoe with two sizes (in English: the console's language switch).
     log_in(staff, g, *platform.admin)
-    shot(staff, "admin-dashboard")
     to_english(staff)
     staff.goto(g + "/admin/categories")
     staff.fill("form.inline-form >> nth=-1 >> input[name=name]", f"Shoes {run}")
@@ -92,6 +91,9 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     eventually(ship, timeout=30, interval=0.2)
     reload_until(staff, "#order-status", "Shipped")
     shot(staff, "admin-order")
+    staff.goto(g + "/admin/")
+    expect(staff.locator("#orders-today")).not_to_have_text("0")
+    shot(staff, "admin-dashboard")
 
     # The shopper sees the tracking, confirms receipt and reviews.
     shopper.goto(g + f"/orders/{order_id}")
