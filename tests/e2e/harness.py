@@ -39,8 +39,9 @@ def running(workdir: Path, **kwargs) -> Iterator[Platform]:
 
 class Platform:
     def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None,
-                 embedded: bool = False):
-        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ)."""
+                 embedded: bool = False, web: bool = False):
+        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ).
+        web: also start the web app (storefront and admin console), served by the gateway at `/`."""
         self.workdir = workdir
         self.embedded = embedded
         self.extra_env = extra_env or {}
@@ -50,6 +51,8 @@ class Platform:
         self.broker_url = ""
         self.ports = {s: free_port() for s in SERVICES}
         self.gateway_port = free_port()
+        self.web = web
+        self.web_port = free_port()
         self.gateway = f"http://127.0.0.1:{self.gateway_port}"
         self.admin = ("admin@e2e.mall", "admin-pass-2026")
 
@@ -72,6 +75,8 @@ class Platform:
             "MALL_GATEWAY_LOGIN_RATE_LIMIT": "10000 per minute",
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "16",
+            "WEB_URL": f"http://127.0.0.1:{self.web_port}",
+            "MALL_WEB_API_URL": self.gateway,
         })
         for s in SERVICES:
             env[f"{s.upper()}_DATABASE_URL"] = self.databases[s]
@@ -100,6 +105,9 @@ class Platform:
                 self._spawn(f"{s}-worker-{i}", [f"{s}-worker"])
         self._spawn("gateway", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
                                 f"127.0.0.1:{self.gateway_port}", "gateway.app:create_app()"])
+        if self.web:
+            self._spawn("web", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
+                                f"127.0.0.1:{self.web_port}", "web.app:create_app()"])
         try:
             self.wait_ready()
         except BaseException:
@@ -126,7 +134,8 @@ class Platform:
             if dead:
                 raise RuntimeError(f"processes exited: {dead}\n{self.logs(dead)}")
             try:
-                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200:
+                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200 and (
+                        not self.web or requests.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2).ok):
                     return
             except requests.RequestException:
                 pass
