@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .config import Settings
 from .db import Database, utcnow
-from .events import InvalidEvent, correlation_id, parse
+from .events import InvalidEvent, correlation_id, current_envelope, parse
 from .outbox import Relay, connection, exchange
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,12 @@ def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> b
             session.execute(insert(inbox).values(event_id=env["id"], type=env["type"], handled_at=utcnow()))
         except IntegrityError:
             return False  # a concurrent delivery of the same event won the race
-        token = correlation_id.set(env.get("correlationid"))
+        token, env_token = correlation_id.set(env.get("correlationid")), current_envelope.set(env)
         try:
             handlers[env["type"]](evt, session)
         finally:
             correlation_id.reset(token)
+            current_envelope.reset(env_token)
     return True
 
 

@@ -24,6 +24,10 @@ CONTENT_TYPE = "application/cloudevents+json"
 # from X-Request-ID; the consumer sets it from the event it is handling.
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
+# The envelope of the event being handled (the consumer sets it), for a handler that needs its
+# `time` or `id` besides the data: a read model counts a fact on the day it happened.
+current_envelope: ContextVar[dict | None] = ContextVar("current_envelope", default=None)
+
 EVENT_TYPES: dict[str, type] = {}
 
 
