@@ -43,6 +43,13 @@ class Line:
     sku_id: str
     quantity: int
     unit_price: int | None = None
+    stock: int | None = None  # StockReserved / StockReleased: the SKU's available stock after it
+
+
+@dataclass(frozen=True)
+class ProductViews:
+    product_id: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,29 @@ class Address:
 class ProductListed:
     product_id: str
     name: str
+    category_id: str | None = None
+    category_name: str | None = None
+    sku_ids: list[str] | None = None
+
+
+@event
+class ProductViewed:
+    """Product-page views counted by one catalog process over [period_start, period_end):
+    one event per batch, never one per view."""
+    period_start: str
+    period_end: str
+    views: list[ProductViews]
+
+
+@event
+class StockAdjusted:
+    """Staff received goods or corrected a count (kind `received` / `adjusted`), or a return
+    came back (`returned`): `stock` is the SKU's available stock after it."""
+    sku_id: str
+    product_id: str
+    kind: str
+    quantity: int
+    stock: int
 
 
 @event
@@ -356,4 +386,4 @@ def json_schema(event_type: str) -> dict:
     return schema
 
 
-__all__ = ["EVENT_TYPES", "EXCHANGE", "Line", "Address", "envelope", "parse", "json_schema"]
+__all__ = ["EVENT_TYPES", "EXCHANGE", "Line", "ProductViews", "Address", "envelope", "parse", "json_schema"]

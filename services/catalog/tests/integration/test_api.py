@@ -212,3 +212,27 @@ def test_price_filters_and_sorting_use_the_lowest_sku_price(client, staff, categ
     assert order[0]["id"] == dear["id"]
     found = client.get(f"/api/catalog/products?category_id={category['id']}&max_price=600").json["items"]
     assert [p["id"] for p in found] == [dear["id"]]
+
+
+def test_product_page_views_are_published_in_one_batch_per_period_not_one_event_per_view(app, client, staff,
+                                                                                          keys, category):
+    product, other = new_product(client, staff, category), new_product(client, staff, category)
+    for pid in (product["id"], other["id"]):
+        assert client.post(f"/api/catalog/products/{pid}/list", headers=staff).status_code == 200
+    listed = [e for e in outbox_events(app.extensions["mall_db"]) if e["type"] == "ProductListed"
+              and e["data"]["product_id"] == product["id"]]
+    assert listed[-1]["data"]["category_id"] == category["id"]
+    assert listed[-1]["data"]["sku_ids"] == [s["id"] for s in product["skus"]]
+    counter = app.extensions["catalog_views"]
+    counter.flush()
+    for _ in range(3):
+        assert client.get(f"/api/catalog/products/{product['id']}", headers=keys.headers()).status_code == 200
+    client.get(f"/api/catalog/products/{other['id']}")
+    client.get(f"/api/catalog/products/{other['id']}", headers=staff)  # staff at work: not a shopper's view
+    before = len(outbox_events(app.extensions["mall_db"]))
+    counter.flush()
+    new = outbox_events(app.extensions["mall_db"])[before:]
+    assert [e["type"] for e in new] == ["ProductViewed"]
+    views = {v["product_id"]: v["count"] for v in new[0]["data"]["views"]}
+    assert views == {product["id"]: 3, other["id"]: 1}
+    assert new[0]["data"]["period_start"] < new[0]["data"]["period_end"]
