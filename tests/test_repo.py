@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("catalog", "order", "payment", "crm", "logistics")
+SERVICES = ("catalog", "order", "payment", "crm", "logistics", "reports")
 
 
 def test_docker_compose_file_is_valid_and_has_a_web_and_a_worker_per_service():

@@ -57,7 +57,7 @@ class Platform:
     def env(self) -> dict:
         keys = self.workdir / "keys"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MALL_", "CATALOG_", "ORDER_", "PAYMENT_",
-                                                                          "CRM_", "LOGISTICS_"))}
+                                                                          "CRM_", "LOGISTICS_", "REPORTS_"))}
         env.update({
             "PATH": f"{BIN}:{env.get('PATH', '')}",
             "MALL_DATA_DIR": str(self.workdir / "data"),
