@@ -14,6 +14,7 @@ from mall_shared.events import (
     RefundCompleted,
     ReturnReceived,
     Shipped,
+    SkuChanged,
     StockAdjusted,
     StockDepleted,
     StockReleased,
@@ -72,6 +73,10 @@ def on_product_listed(event: ProductListed, session: Session) -> None:
                             event.sku_ids, event_time())
 
 
+def on_sku_changed(event: SkuChanged, session: Session) -> None:
+    services.record_sku(session, event.sku_id, event.product_id, event.product_name, event_time())
+
+
 def on_product_viewed(event: ProductViewed, session: Session) -> None:
     services.record_views(session, parse_time(event.period_start), event.views)
 
@@ -97,6 +102,7 @@ HANDLERS = {
     "CustomerRegistered": on_customer_registered,
     "TierChanged": on_tier_changed,
     "ProductListed": on_product_listed,
+    "SkuChanged": on_sku_changed,
     "ProductViewed": on_product_viewed,
     "StockDepleted": on_stock_level,
     "StockReplenished": on_stock_level,

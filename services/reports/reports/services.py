@@ -214,6 +214,14 @@ def record_product(session: Session, product_id: str, name: str, category_id: st
         _locked(session, Sku, sku_id=sku_id).product_id = product_id
 
 
+def record_sku(session: Session, sku_id: str, product_id: str, product_name: str, at: datetime) -> None:
+    """Which product a SKU belongs to (also for SKUs added after their product was listed)."""
+    _locked(session, Sku, sku_id=sku_id).product_id = product_id
+    product = _locked(session, Product, product_id=product_id)
+    if product.listed_at is None or at >= product.listed_at:
+        product.name = product_name
+
+
 def record_stock(session: Session, sku_id: str, stock: int | None, at: datetime, product_id: str | None = None) -> None:
     """A SKU's available stock as of `at`: the latest by time wins."""
     sku = _locked(session, Sku, sku_id=sku_id)
