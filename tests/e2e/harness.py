@@ -72,6 +72,7 @@ class Platform:
             "MALL_GATEWAY_LOGIN_RATE_LIMIT": "10000 per minute",
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "16",
+            "CATALOG_VIEWS_FLUSH_INTERVAL": "0.5",  # product views reach the reports within a test
         })
         for s in SERVICES:
             env[f"{s.upper()}_DATABASE_URL"] = self.databases[s]

@@ -1,8 +1,12 @@
 """The same story on the embedded default that `make run` uses: SQLite files and kombu's
 filesystem bus, with every real process started."""
+import subprocess
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from harness import running
+from harness import BIN, running
 
 
 @pytest.fixture(scope="module")
@@ -16,3 +20,18 @@ def test_the_story_passes_on_sqlite_and_the_filesystem_bus(embedded, demo):
     final = out["customers"]["alice"].get(f"/api/orders/{out['order']['id']}")
     assert final["status"] == "COMPLETED"
     assert out["refused"]["error"]["code"] == "sku_unavailable"
+
+
+def test_the_reports_count_the_story_and_replay_from_the_embedded_archive(embedded, demo):
+    admin = demo.login(embedded.gateway, *embedded.admin)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    def paid():
+        return admin.get(f"/api/reports/sales?from={today}&to={today}")["totals"]["orders_paid"] >= 1
+
+    demo.wait_for("the reports to count the story's payment", paid)
+    assert (embedded.workdir / "bus" / "archive.db").exists()
+    done = subprocess.run([str(BIN / "mall-replay"), "reports"], env=embedded.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "already handled" in done.stdout and " 0 failed" in done.stdout
