@@ -98,7 +98,7 @@ def record_order_placed(session: Session, order_id: str, customer_id: str, total
         qty_amount = merged.setdefault(line.sku_id, [0, 0])
         qty_amount[0] += line.quantity
         qty_amount[1] += line.quantity * (line.unit_price or 0)
-    for sku_id, (quantity, amount) in merged.items():
+    for sku_id, (quantity, amount) in sorted(merged.items()):  # rows locked in one order: no deadlock
         session.add(LineFact(order_id=order_id, sku_id=sku_id, quantity=quantity, unit_price=amount))
         bump(session, DailySku, {"day": order.placed_day, "sku_id": sku_id}, ordered_lines=1, ordered_units=quantity)
     _settle(session, order)
@@ -164,7 +164,8 @@ def _settle(session: Session, order: OrderFact) -> None:
                                                        "unknown"}, orders=1)
         order.stages_counted |= pending
     if order.placed_day is not None and order.paid_day is not None and not order.sale_counted:
-        for line in session.scalars(select(LineFact).where(LineFact.order_id == order.order_id)):
+        for line in session.scalars(select(LineFact).where(LineFact.order_id == order.order_id)
+                                    .order_by(LineFact.sku_id)):
             bump(session, DailySku, {"day": order.paid_day, "sku_id": line.sku_id},
                  units=line.quantity, revenue=line.unit_price)
         _customer_bought(session, order.customer_id, order.paid_day)
@@ -210,16 +211,16 @@ def record_product(session: Session, product_id: str, name: str, category_id: st
         product.name, product.listed_at = name, at
         product.category_id = category_id or product.category_id
         product.category_name = category_name or product.category_name
-    for sku_id in sku_ids or ():
+    for sku_id in sorted(sku_ids or ()):
         _locked(session, Sku, sku_id=sku_id).product_id = product_id
 
 
 def record_sku(session: Session, sku_id: str, product_id: str, product_name: str, at: datetime) -> None:
     """Which product a SKU belongs to (also for SKUs added after their product was listed)."""
-    _locked(session, Sku, sku_id=sku_id).product_id = product_id
-    product = _locked(session, Product, product_id=product_id)
+    product = _locked(session, Product, product_id=product_id)  # product before SKU, as record_product
     if product.listed_at is None or at >= product.listed_at:
         product.name = product_name
+    _locked(session, Sku, sku_id=sku_id).product_id = product_id
 
 
 def record_stock(session: Session, sku_id: str, stock: int | None, at: datetime, product_id: str | None = None) -> None:
