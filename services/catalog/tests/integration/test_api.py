@@ -112,12 +112,17 @@ def test_a_drafts_detail_is_hidden_from_customers(client, staff, category):
     assert client.get(f"/api/catalog/products/{product['id']}", headers=staff).status_code == 200
 
 
-def test_receiving_stock_is_recorded_as_a_movement(client, staff, category):
-    sku = new_product(client, staff, category, stocks=(2,))["skus"][0]
+def test_receiving_stock_is_recorded_as_a_movement_and_published_with_the_new_level(client, staff, category, db):
+    product = new_product(client, staff, category, stocks=(2,))
+    sku = product["skus"][0]
     res = client.post(f"/api/catalog/skus/{sku['id']}/stock", json={"quantity": 5}, headers=staff)
     assert res.status_code == 200 and res.json["stock"] == 7
     moves = client.get(f"/api/catalog/skus/{sku['id']}/movements", headers=staff).json
     assert [(m["kind"], m["quantity"]) for m in moves["items"]] == [("received", 5), ("received", 2)]
+    adjusted = [e["data"] for e in outbox_events(db) if e["type"] == "StockAdjusted"
+                and e["data"]["sku_id"] == sku["id"]]
+    assert adjusted == [{"sku_id": sku["id"], "product_id": product["id"], "kind": "received", "quantity": 5,
+                         "stock": 7}]
 
 
 def test_stock_cannot_be_adjusted_below_zero(client, staff, category):
