@@ -54,6 +54,12 @@ def test_a_completed_order_and_its_page_views_reach_the_reports_and_survive_a_re
     assert mine(list(csv.DictReader(io.StringIO(exported.text))), product["id"])["revenue"] == "50000"
     assert customer.get("/api/reports/sales", expect=403)["error"]["code"] == "forbidden"
     assert admin.get("/api/reports/sales?group_by=year", expect=422)["error"]["code"] == "validation_error"
+    def caught_up():
+        lag = admin.get("/api/reports/lag")
+        return lag["waiting"] == 0 and lag
+
+    lag = demo.wait_for("the reports worker to catch up", caught_up)
+    assert lag["queue"] == "reports.events" and lag["last_handled_at"]
 
     # Wipe the reports database and rebuild it from the archive (the RabbitMQ stream).
     engine = create_engine(platform.databases["reports"])
