@@ -43,7 +43,6 @@ class Line:
     sku_id: str
     quantity: int
     unit_price: int | None = None
-    stock: int | None = None  # StockReserved / StockReleased: the SKU's available stock after it
 
 
 @dataclass(frozen=True)
@@ -103,6 +102,7 @@ class ProductDelisted:
 class StockReserved:
     order_id: str
     lines: list[Line]
+    stock: dict[str, int] | None = None  # each line's SKU: its available stock after this
 
 
 @event
@@ -116,6 +116,7 @@ class StockRejected:
 class StockReleased:
     order_id: str
     lines: list[Line]
+    stock: dict[str, int] | None = None  # each line's SKU: its available stock after this
 
 
 @event

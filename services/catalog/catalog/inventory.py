@@ -132,8 +132,8 @@ def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
         session.add(Reservation(order_id=order_id, sku_id=sku_id, quantity=qty))
         session.add(StockMovement(sku_id=sku_id, kind="reserved", quantity=qty, order_id=order_id))
         _after_stock_change(session, sku)
-    emit(session, StockReserved(order_id=order_id, lines=[Line(sku_id=s, quantity=q, stock=skus[s].available)
-                                                          for s, q in wanted.items()]))
+    emit(session, StockReserved(order_id=order_id, lines=[Line(sku_id=s, quantity=q) for s, q in wanted.items()],
+                                stock={s: skus[s].available for s in wanted}))
     return True
 
 
@@ -158,8 +158,8 @@ def release_stock(session: Session, order_id: str) -> None:
         _after_stock_change(session, sku)
     if settled:
         emit(session, StockReleased(order_id=order_id,
-                                    lines=[Line(sku_id=s.id, quantity=r.quantity, stock=s.available)
-                                           for s, r in settled]))
+                                    lines=[Line(sku_id=s.id, quantity=r.quantity) for s, r in settled],
+                                    stock={s.id: s.available for s, _ in settled}))
 
 
 def sell_stock(session: Session, order_id: str) -> None:

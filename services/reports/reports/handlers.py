@@ -86,8 +86,8 @@ def on_stock_level(event: StockDepleted | StockReplenished | StockAdjusted, sess
 
 
 def on_stock_moved(event: StockReserved | StockReleased, session: Session) -> None:
-    for line in event.lines:
-        services.record_stock(session, line.sku_id, line.stock, event_time())
+    for sku_id, stock in sorted((event.stock or {}).items()):
+        services.record_stock(session, sku_id, stock, event_time())
 
 
 HANDLERS = {

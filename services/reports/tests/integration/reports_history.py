@@ -95,8 +95,8 @@ def build(orders: int = 200, seed: int = 11) -> History:
         e["placed_amount"] += total
         for line in lines:
             stock[line.sku_id] -= line.quantity
-        h.add(StockReserved(order_id=order_id, lines=[Line(x.sku_id, x.quantity, stock=stock[x.sku_id])
-                                                      for x in lines]), placed + timedelta(seconds=1))
+        h.add(StockReserved(order_id=order_id, lines=[Line(x.sku_id, x.quantity) for x in lines],
+                            stock={x.sku_id: stock[x.sku_id] for x in lines}), placed + timedelta(seconds=1))
         status = _status(h, order_id, customer, "PENDING")
         status("AWAITING_PAYMENT", placed + timedelta(seconds=2))
         roll = rnd.random()
