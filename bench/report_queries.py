@@ -31,6 +31,7 @@ from reports.models import (
     DailySku,
     DailyViews,
     DeliveryTimes,
+    MonthlySku,
     Product,
     Sku,
 )
@@ -89,6 +90,11 @@ def seed(url: str, orders: int, end: date, skus: int = 2000, customers: int = 30
         conn.execute(insert(DailySales), [{"day": d, **c} for d, c in sales.items()])
         conn.execute(insert(DailySku), [{"day": d, "sku_id": s, "units": 0, "revenue": 0, **c}
                                         for (d, s), c in day_sku.items()])
+        month_sku: dict[tuple, Counter] = defaultdict(Counter)
+        for (d, s), c in day_sku.items():
+            month_sku[(period_start(d, "month"), s)].update(c)
+        conn.execute(insert(MonthlySku), [{"month": m, "sku_id": s, "units": 0, "revenue": 0, **c}
+                                          for (m, s), c in month_sku.items()])
         conn.execute(insert(DailyFunnel), [{"day": d, "stage": s, "orders": n} for (d, s), n in funnel.items()
                                            if s in STAGES])
         conn.execute(insert(DailyCancellations), [{"day": d, "reason": r, "orders": n}

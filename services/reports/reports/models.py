@@ -141,6 +141,18 @@ class DailySku(Base):
     ordered_units: Mapped[int] = mapped_column(default=0)
 
 
+class MonthlySku(Base):
+    """DailySku's figures per month as well, so a report over a year reads twelve rows per SKU."""
+
+    __tablename__ = "monthly_skus"
+    month: Mapped[date] = mapped_column(primary_key=True)  # its first day
+    sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    units: Mapped[int] = mapped_column(default=0)
+    revenue: Mapped[int] = mapped_column(default=0)
+    ordered_lines: Mapped[int] = mapped_column(default=0)
+    ordered_units: Mapped[int] = mapped_column(default=0)
+
+
 class DailyViews(Base):
     __tablename__ = "daily_views"
     day: Mapped[date] = mapped_column(primary_key=True)

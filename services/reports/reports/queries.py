@@ -4,10 +4,10 @@ Every report answers `rows` (one table, which is also its CSV) and, where it add
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -23,6 +23,7 @@ from .models import (
     DailySku,
     DailyViews,
     DeliveryTimes,
+    MonthlySku,
     Product,
     Sku,
 )
@@ -66,11 +67,24 @@ def sales(session: Session, start: date, end: date, group_by: str) -> dict:
     return {"rows": out, "totals": _with_derived(totals)}
 
 
+def _full_months(start: date, end: date) -> tuple[date, date]:
+    """[first, after): the whole months inside [start, end] (first == after when there are none)."""
+    first = start if start.day == 1 else period_start(period_start(start, "month") + timedelta(days=32), "month")
+    after = period_start(end + timedelta(days=1), "month")
+    return (first, after) if first < after else (start, start)
+
+
 def _sku_figures(session: Session, start: date, end: date):
-    return (select(DailySku.sku_id, func.sum(DailySku.units).label("units"),
-                   func.sum(DailySku.revenue).label("revenue"),
-                   func.sum(DailySku.ordered_lines).label("ordered_lines"))
-            .where(DailySku.day.between(start, end)).group_by(DailySku.sku_id).subquery())
+    """Per SKU over the range: whole months from MonthlySku, the days around them from DailySku."""
+    first, after = _full_months(start, end)
+    columns = ("units", "revenue", "ordered_lines")
+    days = select(DailySku.sku_id, *(getattr(DailySku, c) for c in columns)).where(
+        DailySku.day.between(start, end), or_(DailySku.day < first, DailySku.day >= after))
+    months = select(MonthlySku.sku_id, *(getattr(MonthlySku, c) for c in columns)).where(
+        MonthlySku.month >= first, MonthlySku.month < after)
+    both = union_all(days, months).subquery()
+    return (select(both.c.sku_id, *(func.sum(both.c[c]).label(c) for c in columns))
+            .group_by(both.c.sku_id).subquery())
 
 
 def top_products(session: Session, start: date, end: date, sort: str, limit: int) -> dict:
@@ -189,8 +203,8 @@ def stock(session: Session, start: date, end: date, low_stock: int, cover_days: 
     """SKUs sold out, and those running low: at or under `low_stock` units, or fewer than
     `cover_days` days of cover at the range's selling rate."""
     days = (end - start).days + 1
-    sold = dict(session.execute(select(DailySku.sku_id, func.sum(DailySku.units))
-                                .where(DailySku.day.between(start, end)).group_by(DailySku.sku_id)).all())
+    figures = _sku_figures(session, start, end)
+    sold = dict(session.execute(select(figures.c.sku_id, figures.c.units)).all())
     rows = []
     stmt = (select(Sku, Product.name).outerjoin(Product, Product.product_id == Sku.product_id)
             .where(Sku.stock.is_not(None)).order_by(Sku.stock, Sku.sku_id))

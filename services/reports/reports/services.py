@@ -27,6 +27,7 @@ from .models import (
     DailyViews,
     DeliveryTimes,
     LineFact,
+    MonthlySku,
     OrderFact,
     Product,
     RefundFact,
@@ -75,6 +76,12 @@ def bump(session: Session, model, keys: dict, **amounts: int) -> None:
         index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in amounts}))
 
 
+def bump_sku(session: Session, day: date, sku_id: str, **amounts: int) -> None:
+    """A SKU's figures, kept per day and per month."""
+    bump(session, DailySku, {"day": day, "sku_id": sku_id}, **amounts)
+    bump(session, MonthlySku, {"month": period_start(day, "month"), "sku_id": sku_id}, **amounts)
+
+
 def _locked(session: Session, model, **keys):
     """The fact row `keys`, created empty if new, locked until the transaction ends (so two events
     of one order, handled by two workers at once, settle it one after the other)."""
@@ -100,7 +107,7 @@ def record_order_placed(session: Session, order_id: str, customer_id: str, total
         qty_amount[1] += line.quantity * (line.unit_price or 0)
     for sku_id, (quantity, amount) in sorted(merged.items()):  # rows locked in one order: no deadlock
         session.add(LineFact(order_id=order_id, sku_id=sku_id, quantity=quantity, unit_price=amount))
-        bump(session, DailySku, {"day": order.placed_day, "sku_id": sku_id}, ordered_lines=1, ordered_units=quantity)
+        bump_sku(session, order.placed_day, sku_id, ordered_lines=1, ordered_units=quantity)
     _settle(session, order)
 
 
@@ -166,8 +173,7 @@ def _settle(session: Session, order: OrderFact) -> None:
     if order.placed_day is not None and order.paid_day is not None and not order.sale_counted:
         for line in session.scalars(select(LineFact).where(LineFact.order_id == order.order_id)
                                     .order_by(LineFact.sku_id)):
-            bump(session, DailySku, {"day": order.paid_day, "sku_id": line.sku_id},
-                 units=line.quantity, revenue=line.unit_price)
+            bump_sku(session, order.paid_day, line.sku_id, units=line.quantity, revenue=line.unit_price)
         _customer_bought(session, order.customer_id, order.paid_day)
         order.sale_counted = True
     if order.paid_day is not None:

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import pytest
 from marshmallow import ValidationError
 
-from reports.queries import _percentile
+from reports.queries import _full_months, _percentile
 from reports.schemas import GroupedArgs, RangeArgs, StockArgs
 from reports.services import SHANGHAI, local_day, parse_time, period_start
 
@@ -60,3 +60,13 @@ def test_an_unknown_group_by_is_refused():
 def test_stock_thresholds_cannot_be_negative():
     with pytest.raises(ValidationError):
         StockArgs().load({"low_stock": -1})
+
+
+def test_a_range_reads_whole_months_from_the_monthly_figures_and_the_rest_from_the_daily_ones():
+    assert _full_months(date(2026, 10, 31), date(2026, 11, 30)) == (date(2026, 11, 1), date(2026, 12, 1))
+    assert _full_months(date(2026, 1, 1), date(2026, 12, 31)) == (date(2026, 1, 1), date(2027, 1, 1))
+    assert _full_months(date(2026, 1, 15), date(2026, 3, 14)) == (date(2026, 2, 1), date(2026, 3, 1))
+    first, after = _full_months(date(2026, 1, 2), date(2026, 1, 30))  # no whole month: days only
+    assert first == after
+    first, after = _full_months(date(2026, 12, 15), date(2027, 1, 20))
+    assert first == after
