@@ -201,21 +201,22 @@ def tiers(session: Session) -> dict:
 
 def stock(session: Session, start: date, end: date, low_stock: int, cover_days: float) -> dict:
     """SKUs sold out, and those running low: at or under `low_stock` units, or fewer than
-    `cover_days` days of cover at the range's selling rate."""
+    `cover_days` days of cover at the range's selling rate (stock < cover_days × units / days)."""
     days = (end - start).days + 1
     figures = _sku_figures(session, start, end)
-    sold = dict(session.execute(select(figures.c.sku_id, figures.c.units)).all())
+    units = func.coalesce(figures.c.units, 0)
+    stmt = (select(Sku.sku_id, Sku.product_id, Product.name, Sku.stock, units.label("units"))
+            .outerjoin(figures, figures.c.sku_id == Sku.sku_id)
+            .outerjoin(Product, Product.product_id == Sku.product_id)
+            .where(Sku.stock.is_not(None),
+                   or_(Sku.stock <= low_stock, Sku.stock * days < units * cover_days))
+            .order_by(Sku.stock, Sku.sku_id))
     rows = []
-    stmt = (select(Sku, Product.name).outerjoin(Product, Product.product_id == Sku.product_id)
-            .where(Sku.stock.is_not(None)).order_by(Sku.stock, Sku.sku_id))
-    for sku, name in session.execute(stmt):
-        units = int(sold.get(sku.sku_id, 0))
-        cover = round(sku.stock / (units / days), 1) if units else None
-        status = "depleted" if sku.stock <= 0 else "low" if sku.stock <= low_stock or (
-            cover is not None and cover < cover_days) else None
-        if status:
-            rows.append({"sku_id": sku.sku_id, "product_id": sku.product_id, "name": name, "status": status,
-                         "stock": sku.stock, "units_sold": units, "days_of_cover": cover})
+    for r in session.execute(stmt):
+        sold = int(r.units)
+        rows.append({"sku_id": r.sku_id, "product_id": r.product_id, "name": r.name,
+                     "status": "depleted" if r.stock <= 0 else "low", "stock": r.stock, "units_sold": sold,
+                     "days_of_cover": round(r.stock / (sold / days), 1) if sold else None})
     return {"rows": rows}
 
 
