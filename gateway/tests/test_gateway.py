@@ -46,7 +46,7 @@ def upstream():
 
 @pytest.fixture
 def gateway(upstream, keys):
-    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")}
+    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics", "reports")}
     services["logistics"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = GatewaySettings(services=services, jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
                                rate_limit="10000 per minute", login_rate_limit="3 per minute",

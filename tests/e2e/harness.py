@@ -60,7 +60,7 @@ class Platform:
     def env(self) -> dict:
         keys = self.workdir / "keys"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MALL_", "CATALOG_", "ORDER_", "PAYMENT_",
-                                                                          "CRM_", "LOGISTICS_"))}
+                                                                          "CRM_", "LOGISTICS_", "REPORTS_"))}
         env.update({
             "PATH": f"{BIN}:{env.get('PATH', '')}",
             "MALL_DATA_DIR": str(self.workdir / "data"),
@@ -77,6 +77,7 @@ class Platform:
             "GUNICORN_THREADS": "16",
             "WEB_URL": f"http://127.0.0.1:{self.web_port}",
             "MALL_WEB_API_URL": self.gateway,
+            "CATALOG_VIEWS_FLUSH_INTERVAL": "0.5",  # product views reach the reports within a test
         })
         for s in SERVICES:
             env[f"{s.upper()}_DATABASE_URL"] = self.databases[s]
