@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import logs, metrics, tracing
 from .config import Settings
 from .db import Database, utcnow
 from .events import InvalidEvent, correlation_id, parse
@@ -35,7 +36,7 @@ Periodic = tuple[float, Callable[[Session], Any]]
 
 def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> bool:
     """Run the handler for one event exactly once. Returns False for a duplicate."""
-    with db.transaction() as session:
+    with tracing.consuming(db.service, env), db.transaction() as session:
         inbox = db.inbox
         if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == env["id"])).first():
             return False
@@ -81,25 +82,35 @@ class Worker(ConsumerMixin):
             env, evt = parse(message.body)
         except InvalidEvent as exc:
             log.error("poison message on %s: %s", self.queue.name, exc)
+            metrics.dead_lettered(self.settings.service, "invalid")
             self.dead_letter(message, f"invalid event: {exc}")
             message.ack()
             return
         if env["type"] not in self.handlers:
             message.ack()  # a binding we no longer handle; nothing to do
             return
+        with logs.event_context(env):
+            self.handle_with_retries(message, env, evt)
+        message.ack()
+
+    def handle_with_retries(self, message, env: dict, evt: Any) -> None:
+        service = self.settings.service
         for delay in (*self.settings.retry_delays, None):
+            started = time.perf_counter()
             try:
-                if not handle(self.db, self.handlers, env, evt):
-                    log.info("duplicate %s %s skipped", env["type"], env["id"])
-                break
+                fresh = handle(self.db, self.handlers, env, evt)
+                metrics.handled(service, env, time.perf_counter() - started, duplicate=not fresh)
+                log.info("%s %s %s", "handled" if fresh else "duplicate skipped:", env["type"], env["id"])
+                return
             except Exception as exc:
                 if delay is None:
                     log.exception("giving up on %s %s", env["type"], env["id"])
+                    metrics.dead_lettered(service, env["type"])
                     self.dead_letter(message, repr(exc))
-                    break
+                    return
                 log.warning("handling %s %s failed (%r); retrying in %ss", env["type"], env["id"], exc, delay)
+                metrics.retried(service, env["type"])
                 time.sleep(delay)
-        message.ack()
 
     def dead_letter(self, message, reason: str) -> None:
         assert self.producer is not None
@@ -122,7 +133,8 @@ def _run_periodic(db: Database, interval: float, job: Callable[[Session], Any], 
 
 def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: Iterable[Periodic] = ()) -> None:
     """The worker process: the outbox relay, the periodic jobs and the event consumer."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(service)
+    tracing.setup(service)
     settings = Settings.load(service)
     db = Database(service, settings.database_url, metadata)
     stop = threading.Event()
@@ -134,6 +146,7 @@ def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: I
     for t in threads:
         t.start()
     worker = Worker(db, settings, handlers) if handlers else None
+    metrics.serve_worker(db, settings, threads)
 
     def _stop(*_):
         stop.set()
@@ -150,3 +163,4 @@ def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: I
     stop.set()
     for t in threads:
         t.join(timeout=5)
+    tracing.shutdown()
