@@ -67,9 +67,8 @@ def _access_fields(record: logging.LogRecord, atoms: dict) -> None:
 def formatter() -> logging.Formatter:
     if os.environ.get("MALL_LOG_FORMAT", "").lower() == "text":
         return logging.Formatter(TEXT_FORMAT)
-    return JsonFormatter("{asctime}{levelname}{service}{name}{message}", style="{",
-                         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                         json_ensure_ascii=False)
+    return JsonFormatter("{levelname}{service}{name}{message}", style="{", timestamp="time",
+                         rename_fields={"levelname": "level", "name": "logger"}, json_ensure_ascii=False)
 
 
 def _handler() -> logging.Handler:
