@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -88,6 +89,18 @@ def bus_tables(metadata: MetaData) -> None:
     )
 
 
+def upsert_newer(session: Session, table: Table, values: dict, version: str = "version") -> None:
+    """Keep one row of a read model at the newest state an event (or a lookup) reported: insert
+    it, or overwrite it only with a greater `version`. One statement, so two workers applying
+    two versions at once end with the greater; a late or repeated event changes nothing."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values)
+    keys = [c.name for c in table.primary_key]
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=keys, set_={k: stmt.excluded[k] for k in values if k not in keys},
+        where=table.c[version] < stmt.excluded[version]))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -129,6 +142,9 @@ class Database:
         self.Session = sessionmaker(
             self.engine, expire_on_commit=False, info={"service": service, "outbox": self.outbox, "inbox": self.inbox}
         )
+        from .outbox import wake_relay_on_commit  # outbox builds on this module
+
+        wake_relay_on_commit(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
