@@ -117,6 +117,9 @@ def test_the_observability_profile_is_valid_and_scrapes_every_web_process_and_wo
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     for name in ("prometheus", "grafana", "jaeger"):
         assert compose[name]["profiles"] == ["observability"], "kept out of a plain `docker compose up`"
+    for s in SERVICES:
+        probe = " ".join(compose[f"{s}-worker"]["healthcheck"]["test"])
+        assert f":{DEFAULT_PORTS[s] + 100}/healthz" in probe, f"{s}-worker is health-checked on its own port"
 
     config = yaml.safe_load((OBSERVABILITY / "prometheus.yml").read_text())
     targets = {(name, sd["port"]) for job in config["scrape_configs"] for sd in job.get("dns_sd_configs", [])
