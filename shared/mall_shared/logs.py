@@ -4,6 +4,8 @@ consumer, the `event_id` and `event_type` being handled; gunicorn's access log i
 `setup(service)` is called once per process (web app, worker, gateway); gunicorn's own loggers
 get the same formatter through `gunicorn_logconfig()`. MALL_LOG_FORMAT=text gives plain lines
 for a developer's terminal; JSON is the default because log shippers parse it without rules.
+MALL_LOG_LEVEL (default INFO) sets the level: WARNING drops the line per handled event and the
+access log, for a shop that gets those from metrics instead.
 """
 from __future__ import annotations
 
@@ -78,7 +80,11 @@ def _handler() -> logging.Handler:
     return handler
 
 
-def setup(service: str, level: int = logging.INFO) -> None:
+def level() -> str:
+    return (os.environ.get("MALL_LOG_LEVEL") or "INFO").upper()
+
+
+def setup(service: str) -> None:
     """Route every record of this process (and Python warnings) through one JSON handler."""
     global _service
     _service = service
@@ -88,7 +94,7 @@ def setup(service: str, level: int = logging.INFO) -> None:
     for h in list(root.handlers):
         root.removeHandler(h)
     root.addHandler(_handler())
-    root.setLevel(level)
+    root.setLevel(level())
     logging.captureWarnings(True)
 
 
@@ -103,10 +109,10 @@ def gunicorn_logconfig(service: str) -> dict:
         "filters": {"context": {"()": "mall_shared.logs.ContextFilter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
                                 "formatter": "mall", "filters": ["context"]}},
-        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "root": {"level": level(), "handlers": ["stderr"]},
         "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.error": {"level": level(), "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": level(), "handlers": [], "propagate": True},
         },
     }
 

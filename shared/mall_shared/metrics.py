@@ -165,7 +165,8 @@ class OutboxCollector:
 
 
 def worker_port(service: str) -> int:
-    return int(os.environ.get("MALL_WORKER_PORT") or DEFAULT_PORTS[service] + 100)
+    port = os.environ.get("MALL_WORKER_PORT", "").strip()
+    return int(port) if port else DEFAULT_PORTS[service] + 100
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -189,7 +190,11 @@ def serve(port: int, checks: dict[str, Callable[[], tuple[bool, dict]]], host: s
         start_response("404 Not Found", [("Content-Type", "application/json")])
         return [b'{"error": {"code": "not_found", "message": "Not found", "details": {}}}']
 
-    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    try:
+        server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_QuietHandler)
+    except OSError as exc:
+        raise SystemExit(f"cannot serve metrics and health on port {port} ({exc}): give this process its own "
+                         "MALL_WORKER_PORT (0 picks a free one)") from exc
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     log.info("metrics and health on port %d", server.server_port)
     return server
