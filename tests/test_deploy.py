@@ -67,6 +67,7 @@ def test_every_service_has_a_web_and_a_worker_deployment_with_probes_and_a_scale
         [trigger] = scaler["spec"]["triggers"]
         assert trigger["type"] == "rabbitmq" and trigger["metadata"]["queueName"] == f"{s}.events"
         assert trigger["metadata"]["mode"] == "QueueLength"
+        assert scaler["spec"]["minReplicaCount"] >= 1, "the worker also relays the outbox: never scaled to zero"
         find(docs, "TriggerAuthentication", trigger["authenticationRef"]["name"])
 
 
