@@ -130,8 +130,10 @@ class Platform:
             dead = [n for n, p in self.procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"processes exited: {dead}\n{self.logs(dead)}")
+            # Ready: the gateway sees every service ready, and every worker answers on its own port.
+            urls = [self.gateway + "/readyz", *(f"http://127.0.0.1:{p}/healthz" for p in self.worker_ports.values())]
             try:
-                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200:
+                if all(requests.get(url, timeout=2).status_code == 200 for url in urls):
                     return
             except requests.RequestException:
                 pass
