@@ -2,7 +2,7 @@
 
 On: `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) names a collector
 (Jaeger, an OTel collector); the standard OTEL_* variables tune the exporter and the batching.
-Flask, requests and SQLAlchemy are instrumented. `emit()` puts the W3C `traceparent` of the
+Flask, requests, urllib3 and SQLAlchemy are instrumented. `emit()` puts the W3C `traceparent` of the
 current span into the CloudEvents envelope (the distributed-tracing extension) and a consumer
 continues that trace, so one order reads gateway → order → bus → catalog → bus → order.
 Off: nothing is instrumented, nothing exported; `inject()` finds no span and adds nothing.
@@ -35,6 +35,7 @@ def setup(service: str) -> bool:
         return _enabled
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -44,6 +45,7 @@ def setup(service: str) -> bool:
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     RequestsInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    URLLib3Instrumentor().instrument(excluded_urls=EXCLUDED_URLS)  # the gateway forwards with urllib3
     _enabled = True
     log.info("tracing on: %s exports over OTLP", name)
     return True
