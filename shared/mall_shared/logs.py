@@ -89,10 +89,8 @@ def setup(service: str) -> None:
     global _service
     _service = service
     root = logging.getLogger()
-    if any(isinstance(f, ContextFilter) for h in root.handlers for f in h.filters):
-        return  # already set up (gunicorn's logconfig, or a second app in one process)
-    for h in list(root.handlers):
-        root.removeHandler(h)
+    if root.handlers:
+        return  # as logging.basicConfig: gunicorn's logconfig set it up already (or a test runner owns it)
     root.addHandler(_handler())
     root.setLevel(level())
     logging.captureWarnings(True)
