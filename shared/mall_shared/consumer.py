@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from . import logs, metrics, tracing
 from .config import Settings
 from .db import Database, utcnow
-from .events import InvalidEvent, correlation_id, parse
+from .events import InvalidEvent, parse
 from .outbox import Relay, connection, exchange
 
 log = logging.getLogger(__name__)
@@ -35,18 +35,41 @@ Periodic = tuple[float, Callable[[Session], Any]]
 
 def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> bool:
     """Run the handler for one event exactly once. Returns False for a duplicate."""
-    with tracing.consuming(db.service, env), db.transaction() as session:
-        # One round trip claims the event id: a duplicate (or a concurrent delivery of the same
-        # event, which waits for the first to commit) inserts nothing.
-        claim = _insert(db)(db.inbox).values(event_id=env["id"], type=env["type"], handled_at=utcnow())
-        if session.execute(claim.on_conflict_do_nothing().returning(db.inbox.c.event_id)).first() is None:
-            return False
-        token = correlation_id.set(env.get("correlationid"))
-        try:
-            handlers[env["type"]](evt, session)
-        finally:
-            correlation_id.reset(token)
-    return True
+    return bool(handle_batch(db, handlers, [(env, evt)]))
+
+
+def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[dict, Any]]) -> int:
+    """Run the handlers of several events in one transaction, each exactly once: all their
+    effects commit together, or none do. Returns how many were not duplicates."""
+    started, done = time.perf_counter(), []
+    with db.transaction() as session:
+        # One round trip claims the event ids: a duplicate (or a concurrent delivery of the same
+        # event, which waits for the first to commit) claims nothing.
+        claim = _insert(db)(db.inbox).values([
+            {"event_id": env["id"], "type": env["type"], "handled_at": utcnow()} for env, _ in batch])
+        claimed = set(session.scalars(claim.on_conflict_do_nothing().returning(db.inbox.c.event_id)))
+        handled = 0
+        for env, evt in batch:
+            if env["id"] not in claimed:
+                continue
+            claimed.discard(env["id"])  # the same event twice in one batch runs once
+            with logs.event_context(env), tracing.consuming(db.service, env):
+                handlers[env["type"]](evt, session)
+            done.append(env)
+            handled += 1
+    _count_handled(db.service, batch, done, time.perf_counter() - started)
+    return handled
+
+
+def _count_handled(service: str, batch: list[tuple[dict, Any]], done: list[dict], seconds: float) -> None:
+    """After commit: each event's metrics (its batch's time to commit) and one log line."""
+    fresh = {env["id"] for env in done}
+    for env, _ in batch:
+        duplicate = env["id"] not in fresh
+        fresh.discard(env["id"])
+        metrics.handled(service, env, seconds, duplicate=duplicate)
+        with logs.event_context(env):
+            log.info("%s %s %s", "duplicate skipped:" if duplicate else "handled", env["type"], env["id"])
 
 
 def _insert(db: Database):
@@ -60,11 +83,19 @@ def deliver(db: Database, handlers: dict[str, Handler], env: dict) -> bool:
 
 
 class Worker(ConsumerMixin):
-    def __init__(self, db: Database, settings: Settings, handlers: dict[str, Handler], prefetch: int = 10):
+    """Consumes `<service>.events`. Under load, the messages already delivered (up to `batch`)
+    are handled in one transaction: one commit instead of one per event. If any of them fails,
+    that transaction is rolled back and each is handled on its own, with its retries; alone, a
+    message is handled the moment it arrives."""
+
+    def __init__(self, db: Database, settings: Settings, handlers: dict[str, Handler], prefetch: int = 100,
+                 batch: int = 50):
         self.db = db
         self.settings = settings
         self.handlers = handlers
         self.prefetch = prefetch
+        self.batch = batch
+        self.pending: list = []
         self.connection = connection(settings)
         name = f"{settings.service}.events"
         self.queue = Queue(name, exchange=exchange, durable=True,
@@ -76,42 +107,66 @@ class Worker(ConsumerMixin):
         exchange(channel).declare()
         self.dead_queue(channel).declare()
         self.producer = Producer(channel)
-        return [consumer_cls(queues=[self.queue], on_message=self.on_message, prefetch_count=self.prefetch)]
+        return [consumer_cls(queues=[self.queue], on_message=self.pending.append, prefetch_count=self.prefetch)]
 
-    def on_message(self, message) -> None:
-        try:
-            env, evt = parse(message.body)
-        except InvalidEvent as exc:
-            log.error("poison message on %s: %s", self.queue.name, exc)
-            metrics.dead_lettered(self.settings.service, "invalid")
-            self.dead_letter(message, f"invalid event: {exc}")
-            message.ack()
-            return
-        if env["type"] not in self.handlers:
-            message.ack()  # a binding we no longer handle; nothing to do
-            return
-        with logs.event_context(env):
-            self.handle_with_retries(message, env, evt)
-        message.ack()
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        self.consuming = connection  # the mixin consumes on a clone of self.connection
 
-    def handle_with_retries(self, message, env: dict, evt: Any) -> None:
-        service = self.settings.service
-        for delay in (*self.settings.retry_delays, None):
-            started = time.perf_counter()
+    def on_iteration(self) -> None:
+        """Between two waits for the broker: take what else has already arrived, handle it all."""
+        if not self.pending:
+            return
+        while len(self.pending) < self.batch:
             try:
-                fresh = handle(self.db, self.handlers, env, evt)
-                metrics.handled(service, env, time.perf_counter() - started, duplicate=not fresh)
-                log.info("%s %s %s", "handled" if fresh else "duplicate skipped:", env["type"], env["id"])
+                self.consuming.drain_events(timeout=0)
+            except TimeoutError:
+                break
+        messages, self.pending[:] = list(self.pending), []
+        self.on_messages(messages)
+
+    def on_messages(self, messages: list) -> None:
+        batch = []
+        for message in messages:
+            try:
+                env, evt = parse(message.body)
+            except InvalidEvent as exc:
+                log.error("poison message on %s: %s", self.queue.name, exc)
+                metrics.dead_lettered(self.settings.service, "invalid")
+                self.dead_letter(message, f"invalid event: {exc}")
+                message.ack()
+                continue
+            if env["type"] not in self.handlers:
+                message.ack()  # a binding we no longer handle; nothing to do
+                continue
+            batch.append((message, env, evt))
+        if len(batch) > 1:
+            try:
+                handle_batch(self.db, self.handlers, [(env, evt) for _, env, evt in batch])
+            except Exception as exc:
+                log.warning("a batch of %d events failed (%r); handling each on its own", len(batch), exc)
+            else:
+                for message, _, _ in batch:
+                    message.ack()
                 return
+        for message, env, evt in batch:
+            with logs.event_context(env):
+                self.on_message(message, env, evt)
+
+    def on_message(self, message, env: dict, evt: Any) -> None:
+        for delay in (*self.settings.retry_delays, None):
+            try:
+                handle(self.db, self.handlers, env, evt)  # logs and counts it, duplicate or not
+                break
             except Exception as exc:
                 if delay is None:
                     log.exception("giving up on %s %s", env["type"], env["id"])
-                    metrics.dead_lettered(service, env["type"])
+                    metrics.dead_lettered(self.settings.service, env["type"])
                     self.dead_letter(message, repr(exc))
-                    return
+                    break
                 log.warning("handling %s %s failed (%r); retrying in %ss", env["type"], env["id"], exc, delay)
-                metrics.retried(service, env["type"])
+                metrics.retried(self.settings.service, env["type"])
                 time.sleep(delay)
+        message.ack()
 
     def dead_letter(self, message, reason: str) -> None:
         assert self.producer is not None

@@ -168,9 +168,8 @@ def test_a_failing_handler_counts_each_retry_then_its_dead_letter_and_a_good_one
     before = [sample(n, **labels) for n in ("mall_events_retried_total", "mall_events_dead_lettered_total",
                                             "mall_event_handler_duration_seconds_count")]
     bad, good = Message(envelope(placed("bad"), "probe")), Message(envelope(placed("good"), "probe"))
-    worker.on_message(bad)
-    worker.on_message(good)
-    worker.on_message(good)  # redelivered: a duplicate, not a second handling
+    worker.on_messages([bad, good])  # the batch fails, then each is handled on its own
+    worker.on_messages([good])  # redelivered: a duplicate, not a second handling
     after = [sample(n, **labels) for n in ("mall_events_retried_total", "mall_events_dead_lettered_total",
                                            "mall_event_handler_duration_seconds_count")]
     assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1]
