@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := services/catalog services/order services/payment services/crm services/logistics gateway
+PACKAGES := services/catalog services/order services/payment services/crm services/logistics services/reports gateway
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # The embedded default: SQLite files and kombu's filesystem bus under var/, sandbox providers on.

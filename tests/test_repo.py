@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("catalog", "order", "payment", "crm", "logistics")
+SERVICES = ("catalog", "order", "payment", "crm", "logistics", "reports")
 
 
 def test_docker_compose_file_is_valid_and_has_a_web_and_a_worker_per_service():
@@ -21,7 +21,8 @@ def test_docker_compose_file_is_valid_and_has_a_web_and_a_worker_per_service():
                            capture_output=True, text=True).stdout.split()
     for s in SERVICES:
         assert s in names and f"{s}-worker" in names
-        assert (ROOT / "services" / s / "Dockerfile").exists()
+        assert (ROOT / "services" / s / "pyproject.toml").exists()
+    assert (ROOT / "shared" / "Dockerfile").exists()  # one image recipe, SERVICE as a build arg
     assert {"gateway", "rabbitmq", "postgres"} <= set(names)
 
 

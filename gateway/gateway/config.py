@@ -8,7 +8,7 @@ from mall_shared.config import SERVICES, Settings, service_url
 
 # /api/<area>/... goes to the service that owns the area.
 ROUTES = {"auth": "crm", "crm": "crm", "catalog": "catalog", "orders": "order",
-          "payments": "payment", "logistics": "logistics"}
+          "payments": "payment", "logistics": "logistics", "reports": "reports"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class GatewaySettings:
             rate_limit=env("MALL_GATEWAY_RATE_LIMIT") or "3000 per minute",
             login_rate_limit=env("MALL_GATEWAY_LOGIN_RATE_LIMIT") or "30 per minute",
             rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
-            web_url=(env("WEB_URL") or "http://127.0.0.1:8006").rstrip("/"),
+            web_url=(env("WEB_URL") or "http://127.0.0.1:8007").rstrip("/"),
             trusted_proxies=frozenset(a.strip() for a in (env("MALL_GATEWAY_TRUSTED_PROXIES") or "").split(",")
                                       if a.strip()),
         )

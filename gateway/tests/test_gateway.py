@@ -46,7 +46,7 @@ def upstream():
 
 @pytest.fixture
 def gateway(upstream, keys):
-    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")}
+    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics", "reports")}
     services["logistics"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = GatewaySettings(services=services, jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
                                rate_limit="10000 per minute", login_rate_limit="3 per minute",
@@ -163,3 +163,30 @@ def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clien
     # A client claiming to be someone else is counted as itself.
     assert [login("3.3.3.3", "4.4.4.4"), login("3.3.3.3", "5.5.5.5"), login("3.3.3.3", "6.6.6.6")] == \
         [201, 201, 429]
+
+
+def test_the_gateways_metrics_count_forwarded_requests_by_api_area_not_by_path(gateway):
+    from prometheus_client import REGISTRY
+
+    labels = {"service": "gateway", "method": "POST", "route": "/api/orders", "status": "201"}
+    before = REGISTRY.get_sample_value("mall_http_requests_total", labels) or 0
+    for order_id in ("a1", "a2"):
+        assert gateway.post(f"/api/orders/{order_id}/cancel").status_code == 201
+    assert REGISTRY.get_sample_value("mall_http_requests_total", labels) == before + 2
+    gateway.get("/api/nowhere/x")
+    assert REGISTRY.get_sample_value("mall_http_requests_total", labels | {"method": "GET", "status": "404",
+                                                                          "route": "/api/<area>/<path:rest>"})
+    body = gateway.get("/metrics").get_data(as_text=True)
+    assert 'route="/api/orders"' in body and "/api/orders/a1" not in body
+
+
+def test_the_api_explorer_lists_every_service_and_serves_its_assets_itself(gateway):
+    page = gateway.get("/docs")
+    assert page.status_code == 200 and page.content_type.startswith("text/html")
+    assert "http" not in page.get_data(as_text=True).replace("<!doctype html>", "")  # nothing from a CDN
+    config = gateway.get("/docs/swagger-config.json").json
+    assert [u["url"] for u in config["urls"]] == [f"/openapi/{s}.json"
+                                                  for s in ("catalog", "order", "payment", "crm", "logistics")]
+    for asset in ("swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui-standalone-preset.js",
+                  "swagger-ui/swagger-ui.css", "docs.js"):
+        assert gateway.get(f"/docs/static/{asset}").status_code == 200, asset

@@ -23,6 +23,7 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from . import archive, metrics, tracing
 from .config import Settings
 from .db import Database, utcnow
 from .events import CONTENT_TYPE, EXCHANGE, envelope
@@ -46,7 +47,7 @@ def connection(settings: Settings, **kwargs) -> Connection:
 def emit(session: Session, evt: Any, correlation: str | None = None) -> dict:
     """Record `evt` in the outbox, in the same transaction as the state change it reports."""
     outbox = session.info["outbox"]
-    env = envelope(evt, session.info["service"], correlation)
+    env = envelope(evt, session.info["service"], correlation) | tracing.inject()
     session.execute(
         insert(outbox).values(
             event_id=env["id"], type=env["type"], envelope=json.dumps(env), created_at=utcnow()
@@ -83,6 +84,7 @@ class Relay:
         self.db = db
         self.settings = settings
         self.batch = batch
+        self.archive = archive.appender(settings)
 
     def publish_pending(self, producer: Producer) -> int:
         outbox = self.db.outbox
@@ -104,10 +106,13 @@ class Relay:
                     delivery_mode=2,
                     message_id=row.event_id,
                 )
+            if rows and self.archive:
+                self.archive.append(row.envelope for row in rows)
             if rows:
                 session.execute(
                     update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
                 )
+        metrics.published(self.settings.service, rows)
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:
@@ -118,6 +123,7 @@ class Relay:
                     conn.ensure_connection(max_retries=3)
                     producer = Producer(conn.channel())
                     exchange(producer.channel).declare()
+                    archive.declare(producer.channel, self.settings)
                     listener = self._listen()
                     log.info("outbox relay connected to %s", conn.as_uri())
                     while not stop.is_set():

@@ -1,9 +1,13 @@
 """The same story on the embedded default that `make run` uses: SQLite files and kombu's
 filesystem bus, with every real process started."""
+import subprocess
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import requests
 
-from harness import running
+from harness import BIN, running
 
 
 @pytest.fixture(scope="module")
@@ -24,3 +28,18 @@ def test_the_storefront_shows_the_storys_shoe_with_size_41_sold_out(embedded, de
     page = requests.get(f"{embedded.gateway}/products/{out['product']['id']}", timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "Runner" in page.text and page.text.count("已售罄") == 1  # size 41 only; 42 is on sale
+
+
+def test_the_reports_count_the_story_and_replay_from_the_embedded_archive(embedded, demo):
+    admin = demo.login(embedded.gateway, *embedded.admin)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    def paid():
+        return admin.get(f"/api/reports/sales?from={today}&to={today}")["totals"]["orders_paid"] >= 1
+
+    demo.wait_for("the reports to count the story's payment", paid)
+    assert (embedded.workdir / "bus" / "archive.db").exists()
+    done = subprocess.run([str(BIN / "mall-replay"), "reports"], env=embedded.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "already handled" in done.stdout and " 0 failed" in done.stdout

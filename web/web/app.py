@@ -1,4 +1,4 @@
-"""The web app: `gunicorn "web.app:create_app()"` (port 8006), reached through the gateway at `/`
+"""The web app: `gunicorn "web.app:create_app()"` (port 8007), reached through the gateway at `/`
 (storefront) and `/admin/` (admin console). Server-rendered pages; every page's data comes
 from the public API (web/api.py), never from a database."""
 from __future__ import annotations

@@ -9,9 +9,10 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound
-from mall_shared.events import ProductDelisted, ProductListed
+from mall_shared.events import ProductDelisted
 from mall_shared.outbox import emit
 
+from . import inventory
 from .inventory import SkuNotFound
 from .models import Category, Product, ReviewRating, Sku, StockMovement
 
@@ -198,7 +199,7 @@ def list_product(session: Session, product_id: str) -> Product:
     """Put a product on sale (上架): it needs at least one SKU in stock."""
     product = get_product(session, product_id, staff=True)
     if product.put_on_sale():
-        emit(session, ProductListed(product_id=product.id, name=product.name))
+        emit(session, inventory.product_listed(session, product))
     return product
 
 

@@ -123,12 +123,17 @@ def test_a_drafts_detail_is_hidden_from_customers(client, staff, category):
     assert client.get(f"/api/catalog/products/{product['id']}", headers=staff).status_code == 200
 
 
-def test_receiving_stock_is_recorded_as_a_movement(client, staff, category):
-    sku = new_product(client, staff, category, stocks=(2,))["skus"][0]
+def test_receiving_stock_is_recorded_as_a_movement_and_published_with_the_new_level(client, staff, category, db):
+    product = new_product(client, staff, category, stocks=(2,))
+    sku = product["skus"][0]
     res = client.post(f"/api/catalog/skus/{sku['id']}/stock", json={"quantity": 5}, headers=staff)
     assert res.status_code == 200 and res.json["stock"] == 7
     moves = client.get(f"/api/catalog/skus/{sku['id']}/movements", headers=staff).json
     assert [(m["kind"], m["quantity"]) for m in moves["items"]] == [("received", 5), ("received", 2)]
+    adjusted = [e["data"] for e in outbox_events(db) if e["type"] == "StockAdjusted"
+                and e["data"]["sku_id"] == sku["id"]]
+    assert adjusted == [{"sku_id": sku["id"], "product_id": product["id"], "kind": "received", "quantity": 5,
+                         "stock": 7}]
 
 
 def test_stock_cannot_be_adjusted_below_zero(client, staff, category):
@@ -223,6 +228,30 @@ def test_price_filters_and_sorting_use_the_lowest_sku_price(client, staff, categ
     assert order[0]["id"] == dear["id"]
     found = client.get(f"/api/catalog/products?category_id={category['id']}&max_price=600").json["items"]
     assert [p["id"] for p in found] == [dear["id"]]
+
+
+def test_product_page_views_are_published_in_one_batch_per_period_not_one_event_per_view(app, client, staff,
+                                                                                          keys, category):
+    product, other = new_product(client, staff, category), new_product(client, staff, category)
+    for pid in (product["id"], other["id"]):
+        assert client.post(f"/api/catalog/products/{pid}/list", headers=staff).status_code == 200
+    listed = [e for e in outbox_events(app.extensions["mall_db"]) if e["type"] == "ProductListed"
+              and e["data"]["product_id"] == product["id"]]
+    assert listed[-1]["data"]["category_id"] == category["id"]
+    assert listed[-1]["data"]["sku_ids"] == [s["id"] for s in product["skus"]]
+    counter = app.extensions["catalog_views"]
+    counter.flush()
+    for _ in range(3):
+        assert client.get(f"/api/catalog/products/{product['id']}", headers=keys.headers()).status_code == 200
+    client.get(f"/api/catalog/products/{other['id']}")
+    client.get(f"/api/catalog/products/{other['id']}", headers=staff)  # staff at work: not a shopper's view
+    before = len(outbox_events(app.extensions["mall_db"]))
+    counter.flush()
+    new = outbox_events(app.extensions["mall_db"])[before:]
+    assert [e["type"] for e in new] == ["ProductViewed"]
+    views = {v["product_id"]: v["count"] for v in new[0]["data"]["views"]}
+    assert views == {product["id"]: 3, other["id"]: 1}
+    assert new[0]["data"]["period_start"] < new[0]["data"]["period_end"]
 
 
 def sku_changes(db, sku_id: str) -> list[dict]:
