@@ -91,8 +91,20 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     eventually(ship, timeout=30, interval=0.2)
     reload_until(staff, "#order-status", "Shipped")
     shot(staff, "admin-order")
+
+    # The reports (a read model of the bus) count the sale: figures, a chart, a CSV download.
+    staff.goto(g + "/admin/reports")
+
+    def counted():
+        staff.reload()
+        return staff.locator("#gmv").text_content() != "¥0.00"
+    eventually(counted, timeout=30, interval=0.5)
+    expect(staff.locator("svg.chart rect").first).to_be_attached()
+    csv = staff.context.request.get(g + "/admin/reports/sales.csv")
+    assert csv.ok and csv.text().startswith("period,") and "attachment" in csv.headers["content-disposition"]
+    shot(staff, "admin-reports")
     staff.goto(g + "/admin/")
-    expect(staff.locator("#orders-today")).not_to_have_text("0")
+    expect(staff.locator("#sales-today")).not_to_have_text("¥0.00")
     shot(staff, "admin-dashboard")
 
     # The shopper sees the tracking, confirms receipt and reviews.

@@ -1,30 +1,28 @@
 """The admin console's home and people side: dashboard, customers, tickets, carriers and delivery methods."""
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from . import api
+from .admin_reports import today
 from .auth import attempt, staff_required
-from .i18n import SHANGHAI, gettext, to_fen
+from .i18n import gettext, to_fen
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.get("/")
 @staff_required
 def dashboard():
-    start = datetime.combine(datetime.now(SHANGHAI).date(), time(), tzinfo=SHANGHAI).isoformat()
-    found, to_process, low_stock, open_tickets = api.get_all(
-        ("/api/orders", {"created_from": start, "per_page": 100}), ("/api/orders", {"status": "PAID", "per_page": 5}),
-        ("/api/catalog/skus/low-stock", {"per_page": 5}), ("/api/crm/tickets", {"status": "open", "per_page": 5}))
-    today, page = found["items"], 1
-    while page * 100 < found["total"] and page < 20:  # the rest of today's orders (reports will replace this)
-        page += 1
-        today += api.get("/api/orders", created_from=start, page=page, per_page=100)["items"]
-    sales = sum(o["total"] for o in today if o["status"] not in ("PENDING", "CANCELLED", "AWAITING_PAYMENT"))
-    return render_template("admin/dashboard.html", orders_today=found["total"], sales_today=sales,
-                           to_process=to_process, low_stock=low_stock, open_tickets=open_tickets)
+    day = today().isoformat()
+    to_process, low_stock, open_tickets = api.get_all(
+        ("/api/orders", {"status": "PAID", "per_page": 5}), ("/api/catalog/skus/low-stock", {"per_page": 5}),
+        ("/api/crm/tickets", {"status": "open", "per_page": 5}))
+    try:  # today's figures come from reports, a read model of the bus: the rest of the page works without it
+        figures = api.get("/api/reports/sales", **{"from": day, "to": day})["totals"]
+    except api.ApiError:
+        figures = None
+    return render_template("admin/dashboard.html", figures=figures, to_process=to_process, low_stock=low_stock,
+                           open_tickets=open_tickets)
 
 
 @bp.get("/customers")

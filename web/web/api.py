@@ -53,7 +53,7 @@ def _http() -> requests.Session:
 
 
 def call(method: str, path: str, json: dict | None = None, params: dict | None = None, auth: bool = True,
-         refresh: bool = True) -> Any:
+         refresh: bool = True, text: bool = False) -> Any:
     tokens = web_session.tokens() if auth else {}
     res = _send(method, path, json, params, tokens.get("access"))
     if res.status_code == 401 and tokens.get("refresh") and refresh:
@@ -67,6 +67,8 @@ def call(method: str, path: str, json: dict | None = None, params: dict | None =
         except (ValueError, KeyError, TypeError):
             error = {"code": "http_error", "message": f"The API answered {res.status_code}"}
         raise ApiError(res.status_code, error.get("code", "error"), error.get("message", ""), error.get("details"))
+    if text:
+        return res.text
     return res.json() if res.content else None
 
 
@@ -130,6 +132,11 @@ def _send(method, path, json, params, access) -> requests.Response:
 
 def get(path: str, **params) -> Any:
     return call("GET", path, params=_clean(params))
+
+
+def get_text(path: str, params: dict) -> str:
+    """A GET answered in text (a CSV report), not JSON."""
+    return call("GET", path, params=_clean(params), text=True)
 
 
 def post(path: str, json: dict | None = None) -> Any:

@@ -10,7 +10,7 @@ from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from . import admin, admin_catalog, admin_orders, auth, shop, shop_account, shop_orders
+from . import admin, admin_catalog, admin_orders, admin_reports, auth, shop, shop_account, shop_orders
 from . import session as web_session
 from .api import ApiError, LoginRequired
 from .config import WebSettings
@@ -36,7 +36,7 @@ def create_app(settings: WebSettings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     CSRFProtect(app)
-    for module in (auth, shop, shop_orders, shop_account, admin, admin_catalog, admin_orders):
+    for module in (auth, shop, shop_orders, shop_account, admin, admin_catalog, admin_orders, admin_reports):
         app.register_blueprint(module.bp)
     app.jinja_env.globals.update(_=gettext, label=label, lang=lang, current_user=web_session.user,
                                  is_staff=web_session.is_staff, sandbox=settings.sandbox)

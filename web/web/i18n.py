@@ -31,6 +31,7 @@ LABELS = {
     "adjusted": "Adjusted", "reserved": "Reserved", "released": "Released", "sold": "Sold", "returned": "Returned",
     "order": "Order", "payment": "Payment", "delivery": "Delivery", "return": "Return", "account": "Account",
     "other": "Other",
+    "placed": "Orders placed", "awaiting_payment": "Awaiting payment", "paid": "Paid", "completed": "Completed",
 }
 
 

@@ -105,3 +105,20 @@ def test_a_form_posted_after_the_session_ended_goes_to_login_and_back_to_the_for
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     res = client.post("/orders/o-1/cancel", data={"csrf_token": token}, headers={"Referer": "http://shop/orders/o-1"})
     assert res.status_code == 302 and res.headers["Location"] == "/login?next=/orders/o-1"
+
+
+def test_a_sales_chart_scales_its_bars_to_the_best_day():
+    from web.admin_reports import CHART, bars
+    drawn = bars([{"period": "2026-12-01", "gmv": 40900}, {"period": "2026-12-02", "gmv": 0},
+                  {"period": "2026-12-03", "gmv": 20450}], "gmv")
+    usable = CHART["height"] - CHART["bottom"]
+    assert [b["height"] for b in drawn] == [usable, 0, usable / 2]
+    assert [b["y"] + b["height"] for b in drawn] == [usable] * 3  # every bar stands on the baseline
+    assert drawn[0]["x"] < drawn[1]["x"] < drawn[2]["x"] and bars([], "gmv") == []
+
+
+def test_a_per_day_chart_has_a_bar_for_each_day_of_the_range_sales_or_none():
+    from web.admin_reports import every_day
+    filled = every_day([{"period": "2026-12-02", "gmv": 40900}], "2026-11-30", "2026-12-03", "gmv")
+    assert [(r["period"], r["gmv"]) for r in filled] == [("2026-11-30", 0), ("2026-12-01", 0),
+                                                         ("2026-12-02", 40900), ("2026-12-03", 0)]
