@@ -30,6 +30,6 @@ def test_the_event_catalog_in_docs_matches_the_code():
     subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_event_docs.py"), "--check"], check=True)
 
 
-def test_the_procfile_starts_a_web_and_a_worker_per_service_and_the_gateway():
+def test_the_procfile_starts_a_web_and_a_worker_per_service_the_gateway_and_the_web_app():
     entries = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert set(entries) == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "gateway"}
+    assert set(entries) == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "gateway", "web"}

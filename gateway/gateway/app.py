@@ -6,19 +6,20 @@ rates per client. Services still verify the token themselves: they never trust t
 """
 from __future__ import annotations
 
-import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from mall_shared import logs, metrics, tracing
 from mall_shared.api import DomainError, NotFound, error_body
 from mall_shared.auth import bearer_token, verify_token
 from mall_shared.db import new_id
 
+from . import docs
+from .clients import client_key
 from .config import ROUTES, GatewaySettings
 from .proxy import forward
 
@@ -26,11 +27,15 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup("gateway")
+    tracing.setup("gateway")
     settings = settings or GatewaySettings.load()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # /static/... belongs to the web app
+    metrics.init_app(app, "gateway", route=_area_route)
+    tracing.instrument_app(app)
+    app.register_blueprint(docs.blueprint)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    limiter = Limiter(get_remote_address, app=app, default_limits=[settings.rate_limit],
+    limiter = Limiter(client_key(settings.trusted_proxies), app=app, default_limits=[settings.rate_limit],
                       storage_uri=settings.rate_limit_storage, headers_enabled=True)
     timeouts = (settings.connect_timeout, settings.read_timeout)
 
@@ -62,6 +67,13 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             return _error(404, "not_found", f"No service {service!r}")
         return forward_get(settings.services[service] + "/openapi.json", service, timeouts)
 
+    if settings.web_url:
+        @app.route("/", methods=METHODS)
+        @app.route("/<path:rest>", methods=METHODS)
+        def web(rest: str = ""):
+            """The storefront at /, the admin console at /admin/, their static files: the web app."""
+            return forward(request, "web", settings.web_url, g.request_id, timeouts)
+
     @app.get("/healthz")
     @limiter.exempt
     def healthz():
@@ -86,6 +98,11 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         return _error(exc.code or 500, code, exc.description or exc.name)
 
     return app
+
+
+def _area_route() -> str | None:
+    area = (request.view_args or {}).get("area")
+    return f"/api/{area}" if area in ROUTES else None
 
 
 def _error(status: int, code: str, message: str, details: dict | None = None):

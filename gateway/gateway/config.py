@@ -20,6 +20,10 @@ class GatewaySettings:
     rate_limit: str
     login_rate_limit: str
     rate_limit_storage: str
+    # The storefront and admin console (web/): every path outside /api, /openapi and the health checks.
+    web_url: str = ""
+    # Proxies whose X-Forwarded-For the rate limits believe (the web app's address).
+    trusted_proxies: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> GatewaySettings:
@@ -32,4 +36,7 @@ class GatewaySettings:
             rate_limit=env("MALL_GATEWAY_RATE_LIMIT") or "3000 per minute",
             login_rate_limit=env("MALL_GATEWAY_LOGIN_RATE_LIMIT") or "30 per minute",
             rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
+            web_url=(env("WEB_URL") or "http://127.0.0.1:8007").rstrip("/"),
+            trusted_proxies=frozenset(a.strip() for a in (env("MALL_GATEWAY_TRUSTED_PROXIES") or "").split(",")
+                                      if a.strip()),
         )

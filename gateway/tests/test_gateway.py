@@ -25,6 +25,10 @@ def upstream():
     def echo(rest):
         if rest == "catalog/slow":
             time.sleep(2)
+        if rest == "web/login":  # the web app starting a session for one browser
+            return {"cookie": request.headers.get("Cookie")}, 200, {"Set-Cookie": "mall_session=alice; HttpOnly"}
+        if rest == "web/whoami":
+            return {"cookie": request.headers.get("Cookie")}, 200
         return {"path": request.full_path, "method": request.method, "body": request.get_data(as_text=True),
                 "request_id": request.headers.get("X-Request-ID"),
                 "authorization": request.headers.get("Authorization")}, 201
@@ -112,3 +116,77 @@ def test_readiness_lists_every_service(gateway):
     assert res.status_code == 503
     assert res.json["services"]["catalog"] == "ok"
     assert res.json["services"]["logistics"].startswith("unreachable")
+
+
+def test_pages_outside_the_api_go_to_the_web_app_and_the_api_stays_with_the_services(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://", web_url=upstream + "/api/web")
+    gateway = create_app(settings).test_client()
+    assert gateway.get("/admin/orders?status=PAID").json["path"] == "/api/web/admin/orders?status=PAID"
+    assert gateway.get("/").json["path"].rstrip("?") == "/api/web/"
+    assert gateway.get("/api/orders/abc").json["path"].rstrip("?") == "/api/orders/abc"
+    assert gateway.get("/api/nowhere/x").status_code == 404
+    assert gateway.get("/healthz").json["service"] == "gateway"
+    assert gateway.get("/static/mall.css").json["path"].rstrip("?") == "/api/web/static/mall.css"
+
+
+def test_one_browsers_session_cookie_never_travels_with_another_browsers_request(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://", web_url=upstream + "/api")
+    alice = create_app(settings).test_client()
+    res = alice.get("/web/login")
+    assert res.headers["Set-Cookie"].startswith("mall_session=alice")
+    bob = alice.application.test_client()  # another browser: no cookies of its own
+    assert bob.get("/web/whoami").json["cookie"] is None
+    assert alice.get("/web/whoami").json["cookie"] == "mall_session=alice"
+
+
+def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clients_own_claim(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="2 per minute",
+                               rate_limit_storage="memory://", trusted_proxies=frozenset({"10.0.0.5"}))
+    gateway = create_app(settings).test_client()
+
+    def login(peer: str, forwarded: str | None = None) -> int:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return gateway.post("/api/auth/login", headers=headers, environ_base={"REMOTE_ADDR": peer}).status_code
+
+    # The web app (trusted) logs in two visitors twice each: each visitor has their own limit.
+    assert [login("10.0.0.5", "1.1.1.1"), login("10.0.0.5", "1.1.1.1"), login("10.0.0.5", "1.1.1.1")] == \
+        [201, 201, 429]
+    assert login("10.0.0.5", "2.2.2.2") == 201
+    # A client claiming to be someone else is counted as itself.
+    assert [login("3.3.3.3", "4.4.4.4"), login("3.3.3.3", "5.5.5.5"), login("3.3.3.3", "6.6.6.6")] == \
+        [201, 201, 429]
+
+
+def test_the_gateways_metrics_count_forwarded_requests_by_api_area_not_by_path(gateway):
+    from prometheus_client import REGISTRY
+
+    labels = {"service": "gateway", "method": "POST", "route": "/api/orders", "status": "201"}
+    before = REGISTRY.get_sample_value("mall_http_requests_total", labels) or 0
+    for order_id in ("a1", "a2"):
+        assert gateway.post(f"/api/orders/{order_id}/cancel").status_code == 201
+    assert REGISTRY.get_sample_value("mall_http_requests_total", labels) == before + 2
+    gateway.get("/api/nowhere/x")
+    assert REGISTRY.get_sample_value("mall_http_requests_total", labels | {"method": "GET", "status": "404",
+                                                                          "route": "/api/<area>/<path:rest>"})
+    body = gateway.get("/metrics").get_data(as_text=True)
+    assert 'route="/api/orders"' in body and "/api/orders/a1" not in body
+
+
+def test_the_api_explorer_lists_every_service_and_serves_its_assets_itself(gateway):
+    page = gateway.get("/docs")
+    assert page.status_code == 200 and page.content_type.startswith("text/html")
+    assert "http" not in page.get_data(as_text=True).replace("<!doctype html>", "")  # nothing from a CDN
+    config = gateway.get("/docs/swagger-config.json").json
+    assert [u["url"] for u in config["urls"]] == [f"/openapi/{s}.json"
+                                                  for s in ("catalog", "order", "payment", "crm", "logistics")]
+    for asset in ("swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui-standalone-preset.js",
+                  "swagger-ui/swagger-ui.css", "docs.js"):
+        assert gateway.get(f"/docs/static/{asset}").status_code == 200, asset

@@ -40,17 +40,21 @@ def running(workdir: Path, **kwargs) -> Iterator[Platform]:
 
 class Platform:
     def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None,
-                 embedded: bool = False):
-        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ)."""
+                 embedded: bool = False, web: bool = False):
+        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ).
+        web: also start the web app (storefront and admin console), served by the gateway at `/`."""
         self.workdir = workdir
         self.embedded = embedded
         self.extra_env = extra_env or {}
         self.worker_copies = {s: 1 for s in SERVICES} | (workers or {})
         self.procs: dict[str, subprocess.Popen] = {}
+        self.worker_ports: dict[str, int] = {}  # worker name → its /metrics and /healthz port
         self.databases: dict[str, str] = {}
         self.broker_url = ""
         self.ports = {s: free_port() for s in SERVICES}
         self.gateway_port = free_port()
+        self.web = web
+        self.web_port = free_port()
         self.gateway = f"http://127.0.0.1:{self.gateway_port}"
         self.admin = ("admin@e2e.mall", "admin-pass-2026")
 
@@ -73,6 +77,8 @@ class Platform:
             "MALL_GATEWAY_LOGIN_RATE_LIMIT": "10000 per minute",
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "16",
+            "WEB_URL": f"http://127.0.0.1:{self.web_port}",
+            "MALL_WEB_API_URL": self.gateway,
             "CATALOG_VIEWS_FLUSH_INTERVAL": "0.5",  # product views reach the reports within a test
         })
         for s in SERVICES:
@@ -99,9 +105,12 @@ class Platform:
             self._spawn(s, ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
                             f"127.0.0.1:{self.ports[s]}", f"{s}.app:create_app()"])
             for i in range(self.worker_copies[s]):
-                self._spawn(f"{s}-worker-{i}", [f"{s}-worker"])
+                self._spawn_worker(f"{s}-worker-{i}", s)
         self._spawn("gateway", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
                                 f"127.0.0.1:{self.gateway_port}", "gateway.app:create_app()"])
+        if self.web:
+            self._spawn("web", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
+                                f"127.0.0.1:{self.web_port}", "web.app:create_app()"])
         try:
             self.wait_ready()
         except BaseException:
@@ -113,12 +122,16 @@ class Platform:
         """Start one more worker of a service, competing for the same queue."""
         name = f"{service}-worker-{self.worker_copies[service]}"
         self.worker_copies[service] += 1
-        self._spawn(name, [f"{service}-worker"])
+        self._spawn_worker(name, service)
         return name
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn_worker(self, name: str, service: str) -> None:
+        self.worker_ports[name] = free_port()
+        self._spawn(name, [f"{service}-worker"], MALL_WORKER_PORT=str(self.worker_ports[name]))
+
+    def _spawn(self, name: str, argv: list[str], **env: str) -> None:
         log = open(self.workdir / "logs" / f"{name}.log", "wb")
-        self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self.procs[name] = subprocess.Popen(argv, env=self.env | env, stdout=log, stderr=subprocess.STDOUT,
                                             cwd=self.workdir)
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -127,8 +140,12 @@ class Platform:
             dead = [n for n, p in self.procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"processes exited: {dead}\n{self.logs(dead)}")
+            # Ready: the gateway sees every service ready, and every worker answers on its own port.
+            urls = [self.gateway + "/readyz", *(f"http://127.0.0.1:{p}/healthz" for p in self.worker_ports.values())]
             try:
-                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200 and self._queues_bound():
+                web_ok = not self.web or requests.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2).ok
+                if all(requests.get(url, timeout=2).status_code == 200 for url in urls) and web_ok and \
+                        self._queues_bound():
                     return
             except requests.RequestException:
                 pass

@@ -5,13 +5,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from harness import BIN, running
 
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    with running(tmp_path_factory.mktemp("embedded"), embedded=True) as p:
+    with running(tmp_path_factory.mktemp("embedded"), embedded=True, web=True) as p:
         yield p
 
 
@@ -20,6 +21,13 @@ def test_the_story_passes_on_sqlite_and_the_filesystem_bus(embedded, demo):
     final = out["customers"]["alice"].get(f"/api/orders/{out['order']['id']}")
     assert final["status"] == "COMPLETED"
     assert out["refused"]["error"]["code"] == "sku_unavailable"
+
+
+def test_the_storefront_shows_the_storys_shoe_with_size_41_sold_out(embedded, demo):
+    out = demo.run_story(embedded.gateway, *embedded.admin, say=lambda *_: None)
+    page = requests.get(f"{embedded.gateway}/products/{out['product']['id']}", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert "Runner" in page.text and page.text.count("已售罄") == 1  # size 41 only; 42 is on sale
 
 
 def test_the_reports_count_the_story_and_replay_from_the_embedded_archive(embedded, demo):

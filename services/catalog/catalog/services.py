@@ -138,6 +138,11 @@ def search_products(session: Session, args: dict, staff: bool = False) -> Select
         stmt = stmt.where(Product.min_price >= args["min_price"])
     if args.get("max_price") is not None:
         stmt = stmt.where(Product.min_price <= args["max_price"])
+    # Size and colour: a product with one SKU of that size and colour (on sale, for customers).
+    facets = [Sku.attributes[f].as_string() == args[f] for f in ("size", "color") if args.get(f)]
+    if facets:
+        sellable = [Sku.status == "listed"] if status == "listed" else []
+        stmt = stmt.where(exists().where(Sku.product_id == Product.id, *facets, *sellable))
     # A listed product always has a SKU in stock (catalog delists it the moment none has), so
     # the SKU check is needed only for what staff see in other states.
     if args.get("in_stock") and status != "listed":

@@ -106,6 +106,17 @@ def test_search_filters_by_price_and_paginates(client, staff, category):
     assert res["items"][0]["id"] == cheap["id"]
 
 
+def test_search_finds_products_by_a_sizes_and_a_colours_sku_on_sale(client, staff, category):
+    shoe = new_product(client, staff, category, stocks=(3, 10))  # sizes 41 and 42
+    client.post(f"/api/catalog/products/{shoe['id']}/list", headers=staff)
+    client.post(f"/api/catalog/products/{shoe['id']}/skus", headers=staff, json={
+        "code": unique("RUN-RED"), "attributes": {"size": "43", "color": "red"}, "price": 100, "stock": 1})
+    found = lambda query: [p["id"] for p in client.get(  # noqa: E731
+        f"/api/catalog/products?category_id={category['id']}&{query}").json["items"]]
+    assert found("size=42") == [shoe["id"]] and found("size=42&color=red") == []
+    assert found("size=43&color=red") == [shoe["id"]] and found("size=44") == [] and found("color=blue") == []
+
+
 def test_a_drafts_detail_is_hidden_from_customers(client, staff, category):
     product = new_product(client, staff, category)
     assert client.get(f"/api/catalog/products/{product['id']}").status_code == 404
