@@ -2,8 +2,9 @@
 dead service, it answers 503 (down) or 504 (too slow) in the error format.
 
 One urllib3 pool manager serves every thread (it is thread-safe and keeps connections alive
-per service). requests on top of it cost about twice the CPU per forwarded call here, for
-features a proxy does not use (cookies, redirects, auth, encoding guesses)."""
+per service). requests on top of it cost 1.27 ms of CPU per forwarded POST here against 0.72 ms
+(measured on this 2-core machine, busy), for features a proxy does not use (cookies, redirects,
+auth, encoding guesses)."""
 from __future__ import annotations
 
 import urllib3
