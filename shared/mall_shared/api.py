@@ -104,8 +104,12 @@ def _unexpected(exc: Exception):
 
 
 # ---- pagination ------------------------------------------------------------------------------
+# A page past this is refused (422) rather than turned into an offset the database cannot hold.
+MAX_PAGE = 1_000_000
+
+
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

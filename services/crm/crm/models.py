@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mall_shared.api import Conflict
@@ -120,13 +120,13 @@ class PurchaseRecord(Base):
     order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="PENDING")
-    total: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     lines: Mapped[list] = mapped_column(JSON, default=list)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    refunded: Mapped[int] = mapped_column(Integer, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
 
     def move_to(self, status: str, reason: str | None = None) -> bool:
         """Take a newer status; ignore one that is older or after a final one. True if changed."""
@@ -143,7 +143,7 @@ class PurchaseRefund(Base):
 
     refund_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(36), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -202,10 +202,10 @@ class PointsEntry(Base):
     # What makes this entry happen once: "award:<order>", "refund:<refund>", "adjust:<id>".
     key: Mapped[str] = mapped_column(String(80), unique=True)
     order_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(200))
     # The amount in fen the entry is based on (the order total, the refund amount).
-    amount: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int | None] = mapped_column(BigInteger)
     by: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

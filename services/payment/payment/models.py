@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mall_shared.api import Conflict
@@ -47,7 +47,7 @@ class OrderRecord(Base):
 
     order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    total: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     reserved: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -73,8 +73,8 @@ class Payment(Base):
     customer_id: Mapped[str] = mapped_column(String(36), index=True)
     method: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24), default="pending")
-    amount: Mapped[int] = mapped_column(Integer)
-    refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     provider_ref: Mapped[str | None] = mapped_column(String(64))  # e.g. Alipay's trade_no
     card_brand: Mapped[str | None] = mapped_column(String(16))  # card payments: all that is kept
@@ -124,7 +124,7 @@ class Refund(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
     order_id: Mapped[str] = mapped_column(String(36), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     reason: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="completed")

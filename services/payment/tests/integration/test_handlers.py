@@ -78,3 +78,12 @@ def test_cancelling_after_a_failed_payment_refunds_nothing(client, db, cfg, shop
     pay(client, cfg, order_id, me, outcome="failure")
     cancel(db, order_id)
     assert [e["type"] for e in outbox_events(db, order_id)] == ["PaymentFailed"]
+
+
+def test_an_order_past_32_bits_of_fen_is_payable_and_refundable(client, db, cfg, shop):
+    big = 3_000_000_000  # 30 million yuan: more than a 32-bit column holds
+    order_id, me = shop.order(total=big)
+    payment = pay(client, cfg, order_id, me)
+    assert payment["amount"] == big
+    twice(db, OrderCancelled(order_id=order_id, customer_id="c", total=big, reason="changed my mind"))
+    assert [e["data"]["amount"] for e in outbox_events(db, order_id) if e["type"] == "RefundCompleted"] == [big]
