@@ -20,6 +20,7 @@ from mall_shared.auth import bearer_token, verify_token
 from mall_shared.db import new_id
 
 from .config import ROUTES, GatewaySettings
+from .paths import check_path, raw_path
 from .proxy import forward
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
@@ -37,6 +38,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     @app.before_request
     def _request_id():
         g.request_id = request.headers.get("X-Request-ID") or new_id()
+        check_path(raw_path(request.environ))
 
     @app.after_request
     def _echo(response):

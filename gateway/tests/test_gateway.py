@@ -112,3 +112,25 @@ def test_readiness_lists_every_service(gateway):
     assert res.status_code == 503
     assert res.json["services"]["catalog"] == "ok"
     assert res.json["services"]["logistics"].startswith("unreachable")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/auth/x/%2e%2e/login", "/api/auth/x/../login", "/api/catalog/%2e%2e/%2e%2e/readyz",
+    "/api/catalog/%2E%2E/readyz", "/api/catalog/./products", "/api/catalog/%2e/products",
+    "/api/auth%2flogin", "/api/catalog/a%2Fb", "/api/catalog/a%5cb", "/api/catalog/%252e%252e/readyz",
+    "/api/auth//login", "/api/catalog/..",
+])
+def test_dot_segments_and_encoded_separators_are_refused_before_routing(gateway, path):
+    res = gateway.post(path, json={})
+    assert res.status_code == 400 and res.json["error"]["code"] == "invalid_path", (path, res.json)
+
+
+def test_a_disguised_login_path_cannot_dodge_the_login_limit(gateway):
+    codes = [gateway.post(path, json={}).status_code
+             for path in ["/api/auth/login"] * 3 + ["/api/auth/x/%2e%2e/login", "/api/auth/login"]]
+    assert codes == [201, 201, 201, 400, 429]
+
+
+def test_a_plain_path_with_an_encoded_character_is_still_forwarded(gateway):
+    res = gateway.get("/api/catalog/products?q=%E9%9E%8B")
+    assert res.status_code == 201 and res.json["path"] == "/api/catalog/products?q=%E9%9E%8B"
