@@ -15,7 +15,7 @@ export MALL_ADMIN_PASSWORD ?= mall-admin-2026
 export MALL_GATEWAY_PORT ?= 8080
 export WEB_CONCURRENCY ?= 1
 
-.PHONY: run test demo bench install lint docs clean
+.PHONY: run test demo bench install lint docs clean compose-env
 
 $(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	python scripts/gen_event_docs.py
+	mall-bus-acl
+
+# The secrets docker-compose.yml requires, random, into .env (kept if already there).
+compose-env:
+	$(PYTHON) scripts/compose_env.py
 
 clean:
 	rm -rf var
