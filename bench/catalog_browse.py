@@ -63,6 +63,20 @@ def seed(db_url: str, total: int, categories: list[str]) -> list[str]:
     return ids
 
 
+def categories(db_url: str) -> tuple[list[str], list[str]]:
+    """Four top categories with four subcategories each: (top ids, subcategory ids)."""
+    tops = [str(uuid.uuid4()) for _ in range(4)]
+    cats = [{"id": c, "name": f"Top {i}", "parent_id": None, "sort_order": i} for i, c in enumerate(tops)]
+    subs = [{"id": str(uuid.uuid4()), "name": f"Sub {i}", "parent_id": tops[i % 4], "sort_order": i}
+            for i in range(16)]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        now = datetime.now(timezone.utc)
+        conn.execute(insert(Base.metadata.tables["categories"]), [{**c, "created_at": now} for c in cats + subs])
+    engine.dispose()
+    return tops, [c["id"] for c in subs]
+
+
 def browse(gateway: str, n: int, concurrency: int, tops: list[str], product_ids: list[str]) -> dict:
     rng = random.Random(7)
     paths = []
@@ -115,18 +129,10 @@ def main() -> None:
     platform = start_platform(extra_env=env)
     try:
         db_url = platform.databases["catalog"]
-        engine = create_engine(db_url)
-        tops = [str(uuid.uuid4()) for _ in range(4)]
-        cats = [{"id": c, "name": f"Top {i}", "parent_id": None, "sort_order": i} for i, c in enumerate(tops)]
-        subs = [{"id": str(uuid.uuid4()), "name": f"Sub {i}", "parent_id": tops[i % 4], "sort_order": i}
-                for i in range(16)]
-        with engine.begin() as conn:
-            now = datetime.now(timezone.utc)
-            conn.execute(insert(Base.metadata.tables["categories"]), [{**c, "created_at": now} for c in cats + subs])
-        engine.dispose()
+        tops, subs = categories(db_url)
         rows = []
         for size in (int(s) for s in args.sizes.split(",")):
-            ids = seed(db_url, size, [c["id"] for c in subs])
+            ids = seed(db_url, size, subs)
             result = browse(platform.gateway, args.requests, args.concurrency, tops, ids)
             rows.append({"products": size, **summary(f"browse at {size:,} products", result["latencies"],
                                                      result["elapsed"])})

@@ -45,21 +45,24 @@ class Settings:
     sandbox: bool = False
     # Bounded retries of a failing event handler before its message goes to the dead-letter queue.
     retry_delays: tuple[float, ...] = (0.2, 1.0, 3.0)
+    # The relay's fallback poll (seconds); a commit that emitted wakes it at once (see outbox.py).
     relay_interval: float = 0.1
 
     @classmethod
     def load(cls, service: str) -> Settings:
         base = data_dir()
         broker_url = _env("MALL_BROKER_URL", "filesystem://")
+        database_url = _env(f"{service.upper()}_DATABASE_URL", f"sqlite:///{base / (service + '.db')}")
         return cls(
             service=service,
-            database_url=_env(f"{service.upper()}_DATABASE_URL", f"sqlite:///{base / (service + '.db')}"),
+            database_url=database_url,
             broker_url=broker_url,
             broker_options=broker_options(broker_url, base),
             jwt_public_key_file=Path(_env("MALL_JWT_PUBLIC_KEY_FILE", str(base / "keys" / "jwt_public.pem"))),
             sandbox=flag("MALL_SANDBOX"),
             retry_delays=tuple(float(x) for x in _env("MALL_RETRY_DELAYS", "0.2,1,3").split(",")),
-            relay_interval=float(_env("MALL_RELAY_INTERVAL", "0.1")),
+            # PostgreSQL's NOTIFY wakes the relay at every commit: polling is only the fallback there.
+            relay_interval=float(_env("MALL_RELAY_INTERVAL", "1" if database_url.startswith("postgresql") else "0.1")),
         )
 
     def jwt_public_key(self) -> str:

@@ -18,8 +18,7 @@ from typing import Any
 
 from kombu import Consumer, Producer, Queue, binding
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .config import Settings
@@ -36,19 +35,21 @@ Periodic = tuple[float, Callable[[Session], Any]]
 def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> bool:
     """Run the handler for one event exactly once. Returns False for a duplicate."""
     with db.transaction() as session:
-        inbox = db.inbox
-        if session.execute(select(inbox.c.event_id).where(inbox.c.event_id == env["id"])).first():
+        # One round trip claims the event id: a duplicate (or a concurrent delivery of the same
+        # event, which waits for the first to commit) inserts nothing.
+        claim = _insert(db)(db.inbox).values(event_id=env["id"], type=env["type"], handled_at=utcnow())
+        if session.execute(claim.on_conflict_do_nothing().returning(db.inbox.c.event_id)).first() is None:
             return False
-        try:
-            session.execute(insert(inbox).values(event_id=env["id"], type=env["type"], handled_at=utcnow()))
-        except IntegrityError:
-            return False  # a concurrent delivery of the same event won the race
         token = correlation_id.set(env.get("correlationid"))
         try:
             handlers[env["type"]](evt, session)
         finally:
             correlation_id.reset(token)
     return True
+
+
+def _insert(db: Database):
+    return postgresql.insert if db.is_postgres else sqlite.insert
 
 
 def deliver(db: Database, handlers: dict[str, Handler], env: dict) -> bool:

@@ -126,6 +126,9 @@ class Database:
         self.Session = sessionmaker(
             self.engine, expire_on_commit=False, info={"service": service, "outbox": self.outbox, "inbox": self.inbox}
         )
+        from .outbox import wake_relay_on_commit  # outbox builds on this module
+
+        wake_relay_on_commit(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

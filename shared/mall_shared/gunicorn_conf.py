@@ -5,9 +5,9 @@ calling its own notify endpoint), so one process never deadlocks on itself."""
 import os
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+threads = int(os.environ.get("GUNICORN_THREADS") or 8)
 timeout = 30
 # Pooled clients (the gateway's upstream pool, client apps) reuse idle connections; gunicorn's
 # default 2 s keep-alive closes them under those clients' feet ("connection reset"), which the

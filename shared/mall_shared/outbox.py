@@ -3,6 +3,12 @@ transaction; the worker's `Relay` publishes committed rows to the broker with co
 
 A crash between commit and publish loses nothing (the row waits); a crash between publish and
 marking it sent publishes it again, which the consumers' inbox absorbs (at-least-once).
+
+Events leave at commit, not at the next poll: a transaction that emitted also sends
+`NOTIFY mall_outbox` on PostgreSQL (delivered only if it commits) and sets an in-process signal
+on the embedded default; the relay sleeps until one of them wakes it. Polling every
+`MALL_RELAY_INTERVAL` seconds stays as the fallback (a missed notification, or an embedded
+commit made by another process).
 """
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from kombu import Connection, Exchange, Producer
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from .config import Settings
@@ -23,6 +30,9 @@ from .events import CONTENT_TYPE, EXCHANGE, envelope
 log = logging.getLogger(__name__)
 
 exchange = Exchange(EXCHANGE, type="topic", durable=True)
+CHANNEL = "mall_outbox"
+# Set when a transaction of this process that emitted commits (the embedded default's wake-up).
+committed = threading.Event()
 
 
 def connection(settings: Settings, **kwargs) -> Connection:
@@ -42,7 +52,27 @@ def emit(session: Session, evt: Any, correlation: str | None = None) -> dict:
             event_id=env["id"], type=env["type"], envelope=json.dumps(env), created_at=utcnow()
         )
     )
+    session.info["emitted"] = True
     return env
+
+
+def wake_relay_on_commit(db: Database) -> None:
+    """Make every transaction of `db` that emitted wake the relays when it commits."""
+    postgres = db.is_postgres
+
+    @event.listens_for(db.Session, "before_commit")
+    def _notify(session: Session) -> None:
+        if postgres and session.info.get("emitted"):
+            session.execute(text(f"NOTIFY {CHANNEL}"))  # delivered at commit, dropped on rollback
+
+    @event.listens_for(db.Session, "after_commit")
+    def _signal(session: Session) -> None:
+        if session.info.pop("emitted", False):
+            committed.set()
+
+    @event.listens_for(db.Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop("emitted", None)
 
 
 class Relay:
@@ -82,15 +112,41 @@ class Relay:
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            listener = None
             try:
                 with connection(self.settings) as conn:
                     conn.ensure_connection(max_retries=3)
                     producer = Producer(conn.channel())
                     exchange(producer.channel).declare()
+                    listener = self._listen()
                     log.info("outbox relay connected to %s", conn.as_uri())
                     while not stop.is_set():
-                        if not self.publish_pending(producer):
-                            stop.wait(self.settings.relay_interval)
+                        if self.publish_pending(producer) < self.batch:  # caught up: sleep until a commit
+                            self._wait(listener, stop)
             except Exception:
                 log.exception("outbox relay failed; retrying in 1s")
                 stop.wait(1)
+            finally:
+                if listener is not None:
+                    listener.close()
+
+    def _listen(self) -> psycopg.Connection | None:
+        """On PostgreSQL, a connection of its own that LISTENs for the commits' NOTIFY."""
+        if not self.db.is_postgres:
+            return None
+        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        listener = psycopg.connect(url, autocommit=True)
+        listener.execute(f"LISTEN {CHANNEL}")
+        return listener
+
+    def _wait(self, listener: psycopg.Connection | None, stop: threading.Event) -> None:
+        timeout = self.settings.relay_interval
+        if listener is None:
+            committed.wait(timeout)
+            committed.clear()
+            return
+        # Notifications that came while publishing are queued on the connection: the first
+        # returns at once; the rest are drained so that one wake-up serves them all.
+        if any(True for _ in listener.notifies(timeout=timeout, stop_after=1)):
+            for _ in listener.notifies(timeout=0):
+                pass
