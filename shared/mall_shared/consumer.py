@@ -4,15 +4,14 @@ worker binds one durable queue `<service>.events` to those types and calls each 
 
 - Idempotent: an event id already in the inbox is acked and skipped.
 - Ack after commit: a crash before commit leaves the message to be redelivered.
-- Poison: bounded retries with delay (in the consumer itself, so the embedded filesystem
-  transport and RabbitMQ behave alike), then the message goes to `<service>.events.dead`.
+- Failures: a transient one is retried later without blocking the queue, a permanent one (or
+  one whose retries are spent) goes to `<service>.events.dead` at once (see retry.py).
 """
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +24,7 @@ from .config import Settings
 from .db import Database, utcnow
 from .events import InvalidEvent, correlation_id, parse
 from .outbox import Relay, connection, exchange
+from .retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,15 @@ class Worker(ConsumerMixin):
         self.prefetch = prefetch
         self.connection = connection(settings)
         name = f"{settings.service}.events"
+        self.retry = Retry(settings.service, name, settings.retry_delays,
+                           embedded=settings.broker_url.startswith("filesystem"))
         self.queue = Queue(name, exchange=exchange, durable=True,
-                           bindings=[binding(exchange, routing_key=t) for t in sorted(handlers)])
-        self.dead_queue = Queue(f"{name}.dead", durable=True)
+                           bindings=[binding(exchange, routing_key=t) for t in sorted(handlers)] + [self.retry.back])
         self.producer: Producer | None = None
 
     def get_consumers(self, consumer_cls: type[Consumer], channel) -> list[Consumer]:
         exchange(channel).declare()
-        self.dead_queue(channel).declare()
+        self.retry.declare(channel)
         self.producer = Producer(channel)
         return [consumer_cls(queues=[self.queue], on_message=self.on_message, prefetch_count=self.prefetch)]
 
@@ -82,34 +83,24 @@ class Worker(ConsumerMixin):
             env, evt = parse(message.body)
         except InvalidEvent as exc:
             log.error("poison message on %s: %s", self.queue.name, exc)
-            self.dead_letter(message, f"invalid event: {exc}")
+            self.retry.dead_letter(self.producer, message, f"invalid event: {exc}")
             message.ack()
             return
         if env["type"] not in self.handlers:
             message.ack()  # a binding we no longer handle; nothing to do
             return
-        for delay in (*self.settings.retry_delays, None):
-            try:
-                if not handle(self.db, self.handlers, env, evt):
-                    log.info("duplicate %s %s skipped", env["type"], env["id"])
-                break
-            except Exception as exc:
-                if delay is None:
-                    log.exception("giving up on %s %s", env["type"], env["id"])
-                    self.dead_letter(message, repr(exc))
-                    break
-                log.warning("handling %s %s failed (%r); retrying in %ss", env["type"], env["id"], exc, delay)
-                time.sleep(delay)
-        message.ack()
+        try:
+            if not handle(self.db, self.handlers, env, evt):
+                log.info("duplicate %s %s skipped", env["type"], env["id"])
+        except Exception as exc:
+            outcome = self.retry.failed(self.producer, message, exc)
+            log.warning("handling %s %s failed (%r): %s", env["type"], env["id"], exc, outcome,
+                        exc_info=outcome == "dead-lettered")
+        message.ack()  # only once it is handled, parked for a retry or dead-lettered
 
-    def dead_letter(self, message, reason: str) -> None:
-        assert self.producer is not None
-        headers = dict(message.headers or {})
-        headers.update({"x-dead-reason": reason[:1000], "x-original-queue": self.queue.name})
-        self.producer.publish(
-            message.body, exchange="", routing_key=self.dead_queue.name, headers=headers,
-            content_type=message.content_type, content_encoding=message.content_encoding, delivery_mode=2,
-        )
+    def on_iteration(self) -> None:
+        if self.producer is not None:
+            self.retry.pump(self.producer)
 
 
 def _run_periodic(db: Database, interval: float, job: Callable[[Session], Any], stop: threading.Event) -> None:
