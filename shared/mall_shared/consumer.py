@@ -24,6 +24,7 @@ from .config import Settings
 from .db import Database, utcnow
 from .events import InvalidEvent, correlation_id, parse
 from .outbox import Relay, connection, exchange
+from .prune import prune_interval, pruning_job
 from .retry import Retry
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: I
     db = Database(service, settings.database_url, metadata)
     stop = threading.Event()
     threads = [threading.Thread(target=Relay(db, settings).run, args=(stop,), name="relay", daemon=True)]
+    periodic = [*periodic, (prune_interval(), pruning_job(db))]
     threads += [
         threading.Thread(target=_run_periodic, args=(db, interval, job, stop), name=job.__name__, daemon=True)
         for interval, job in periodic
