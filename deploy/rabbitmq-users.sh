@@ -12,7 +12,7 @@ provision_catalog() {
   user="${prefix}catalog" password="${MALL_BUS_PASSWORD_CATALOG:?MALL_BUS_PASSWORD_CATALOG is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
   ctl set_permissions -p "$vhost" "$user" '^(mall\.events|catalog\..*)$' '^(mall\.events|catalog\..*)$' '^(mall\.events|catalog\..*)$'
-  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(ProductListed|ProductDelisted|StockReserved|StockRejected|StockReleased|StockDepleted|StockReplenished)$' '.*'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(ProductListed|ProductDelisted|StockReserved|StockRejected|StockReleased|StockDepleted|StockReplenished|SkuChanged)$' '.*'
 }
 provision_order() {
   user="${prefix}order" password="${MALL_BUS_PASSWORD_ORDER:?MALL_BUS_PASSWORD_ORDER is required}"
@@ -30,13 +30,13 @@ provision_crm() {
   user="${prefix}crm" password="${MALL_BUS_PASSWORD_CRM:?MALL_BUS_PASSWORD_CRM is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
   ctl set_permissions -p "$vhost" "$user" '^(mall\.events|crm\..*)$' '^(mall\.events|crm\..*)$' '^(mall\.events|crm\..*)$'
-  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(CustomerRegistered|PointsAwarded|PointsAdjusted|TierChanged|ReviewPosted|ReviewHidden)$' '.*'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(CustomerRegistered|AddressSaved|AddressDeleted|PointsAwarded|PointsAdjusted|TierChanged|ReviewPosted|ReviewHidden)$' '.*'
 }
 provision_logistics() {
   user="${prefix}logistics" password="${MALL_BUS_PASSWORD_LOGISTICS:?MALL_BUS_PASSWORD_LOGISTICS is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
   ctl set_permissions -p "$vhost" "$user" '^(mall\.events|logistics\..*)$' '^(mall\.events|logistics\..*)$' '^(mall\.events|logistics\..*)$'
-  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(Shipped|ShipmentUpdated|Delivered|ReturnRequested|ReturnApproved|ReturnRefused|ReturnShipped|ReturnReceived)$' '.*'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(DeliveryMethodChanged|Shipped|ShipmentUpdated|Delivered|ReturnRequested|ReturnApproved|ReturnRefused|ReturnShipped|ReturnReceived)$' '.*'
 }
 ctl await_startup
 ctl list_vhosts | grep -qx "$vhost" || ctl add_vhost "$vhost"

@@ -21,12 +21,13 @@ from .events import EVENT_TYPES, EXCHANGE
 # The facts each service owns (README "Events"); every event type has exactly one publisher.
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "catalog": ("ProductListed", "ProductDelisted", "StockReserved", "StockRejected", "StockReleased",
-                "StockDepleted", "StockReplenished"),
+                "StockDepleted", "StockReplenished", "SkuChanged"),
     "order": ("OrderPlaced", "OrderStatusChanged", "OrderCancelled", "OrderCompleted"),
     "payment": ("PaymentConfirmed", "PaymentFailed", "RefundCompleted"),
-    "crm": ("CustomerRegistered", "PointsAwarded", "PointsAdjusted", "TierChanged", "ReviewPosted", "ReviewHidden"),
-    "logistics": ("Shipped", "ShipmentUpdated", "Delivered", "ReturnRequested", "ReturnApproved", "ReturnRefused",
-                  "ReturnShipped", "ReturnReceived"),
+    "crm": ("CustomerRegistered", "AddressSaved", "AddressDeleted", "PointsAwarded", "PointsAdjusted",
+            "TierChanged", "ReviewPosted", "ReviewHidden"),
+    "logistics": ("DeliveryMethodChanged", "Shipped", "ShipmentUpdated", "Delivered", "ReturnRequested",
+                  "ReturnApproved", "ReturnRefused", "ReturnShipped", "ReturnReceived"),
 }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -84,6 +85,18 @@ def bus_tables(metadata: MetaData) -> None:
         Column("type", String(80), nullable=False),
         Column("handled_at", UTCDateTime, nullable=False),
     )
+
+
+def upsert_newer(session: Session, table: Table, values: dict, version: str = "version") -> None:
+    """Keep one row of a read model at the newest state an event (or a lookup) reported: insert
+    it, or overwrite it only with a greater `version`. One statement, so two workers applying
+    two versions at once end with the greater; a late or repeated event changes nothing."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**values)
+    keys = [c.name for c in table.primary_key]
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=keys, set_={k: stmt.excluded[k] for k in values if k not in keys},
+        where=table.c[version] < stmt.excluded[version]))
 
 
 def make_engine(url: str) -> Engine:

@@ -98,6 +98,25 @@ class StockReplenished:
     stock: int
 
 
+@event
+class SkuChanged:
+    """A SKU's sellable state after a change of its price, code, attributes, listing, sold-out
+    state, or its product's name or listing: the whole state, not the difference, and a
+    `version` that grows with every change, so a subscriber keeps the newest and ignores a late
+    or repeated one. (order keeps its checkout prices from it.)"""
+    sku_id: str
+    product_id: str
+    product_name: str
+    code: str
+    price: int
+    status: str  # the SKU's own: listed | delisted (sold out)
+    product_status: str  # draft | listed | delisted
+    sold_out: bool
+    version: int
+    currency: str = "CNY"
+    attributes: dict[str, str] | None = None
+
+
 # ---- order ---------------------------------------------------------------------------------
 @event
 class OrderPlaced:
@@ -171,6 +190,30 @@ class RefundCompleted:
 
 # ---- crm -----------------------------------------------------------------------------------
 @event
+class AddressSaved:
+    """A customer added or edited an address in their book: the whole address, with a version
+    that grows with every change (order checks out with it by `address_id`)."""
+    address_id: str
+    customer_id: str
+    name: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+    version: int
+    postal_code: str | None = None
+    is_default: bool = False
+
+
+@event
+class AddressDeleted:
+    address_id: str
+    customer_id: str
+    version: int
+
+
+@event
 class CustomerRegistered:
     customer_id: str
     name: str
@@ -225,6 +268,21 @@ class ReviewHidden(_ReviewFact):
 
 
 # ---- logistics -----------------------------------------------------------------------------
+@event
+class DeliveryMethodChanged:
+    """A delivery method was added or changed (fee, regions, active): its whole state, with a
+    version that grows with every change (order prices checkout with it)."""
+    delivery_method_id: str
+    name: str
+    fee: int
+    active: bool
+    version: int
+    currency: str = "CNY"
+    regions: list[str] | None = None  # provinces served; None means everywhere
+    est_days_min: int | None = None
+    est_days_max: int | None = None
+
+
 @dataclass(frozen=True)
 class _ShipmentFact:
     shipment_id: str

@@ -108,9 +108,17 @@ def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
             problems.append((sku_id, f"SKU {sku.code} is not on sale"))
         elif sku.available < qty:
             problems.append((sku_id, f"SKU {sku.code}: {qty} requested, {sku.available} available"))
-    if problems:
-        reason = "insufficient_stock: " + "; ".join(p for _, p in problems)
-        emit(session, StockRejected(order_id=order_id, reason=reason, sku_ids=[s for s, _ in problems]))
+    # order prices an order from its copy of our prices; a change that copy had not heard of yet
+    # must not sell at a price we no longer ask: the order is refused, to be placed again.
+    repriced = [(line.sku_id, f"SKU {skus[line.sku_id].code}: ordered at {line.unit_price}, "
+                              f"the price is now {skus[line.sku_id].price}")
+                for line in lines if line.sku_id in skus and line.unit_price is not None
+                and line.unit_price != skus[line.sku_id].price]
+    if problems or repriced:
+        kind = "price_changed" if repriced else "insufficient_stock"
+        reason = f"{kind}: " + "; ".join(why for _, why in repriced + problems)
+        emit(session, StockRejected(order_id=order_id, reason=reason[:1000],
+                                    sku_ids=list(dict.fromkeys(s for s, _ in repriced + problems))))
         return False
     for sku_id, qty in wanted.items():
         sku = skus[sku_id]

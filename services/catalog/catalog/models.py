@@ -113,6 +113,8 @@ class Sku(Base):
     sold: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="listed")
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    # Grows with every change SkuChanged reports (see sku_events.py).
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
     product: Mapped[Product] = relationship(back_populates="skus", lazy="joined", innerjoin=True)
 

@@ -39,6 +39,7 @@ class SkuDetailSchema(SkuSchema):
     on_hand = fields.Integer(dump_only=True)
     reserved = fields.Integer(dump_only=True)
     sold = fields.Integer(dump_only=True)
+    version = fields.Integer(dump_only=True, metadata={"description": "grows with every change SkuChanged reports"})
 
 
 class RatingSchema(Schema):

@@ -222,3 +222,25 @@ def test_a_draft_products_skus_and_their_stock_are_for_staff_only(client, staff,
     assert sorted(s["stock"] for s in client.get(f"/api/catalog/skus?ids={ids}", headers=staff).json) == [3, 10]
     assert client.post(f"/api/catalog/products/{draft['id']}/list", headers=staff).status_code == 200
     assert sorted(s["stock"] for s in client.get(f"/api/catalog/skus?ids={ids}").json) == [3, 10]
+
+
+def sku_changes(db, sku_id: str) -> list[dict]:
+    return [e["data"] for e in outbox_events(db) if e["type"] == "SkuChanged" and e["data"]["sku_id"] == sku_id]
+
+
+def test_every_change_a_buyer_sees_publishes_the_skus_whole_state_with_a_growing_version(client, staff, category, db):
+    product = new_product(client, staff, category)
+    sku_id = product["skus"][0]["id"]
+    (created,) = sku_changes(db, sku_id)
+    assert created | {"product_status": "draft", "status": "listed", "sold_out": False, "version": 1} == created
+    client.post(f"/api/catalog/products/{product['id']}/list", headers=staff)
+    client.patch(f"/api/catalog/skus/{sku_id}", json={"price": 29900}, headers=staff)
+    client.patch(f"/api/catalog/products/{product['id']}", json={"name": "Renamed"}, headers=staff)
+    client.patch(f"/api/catalog/products/{product['id']}", json={"description": "not shown at checkout"},
+                 headers=staff)
+    changes = sku_changes(db, sku_id)
+    assert [c["version"] for c in changes] == [1, 2, 3, 4]
+    assert changes[1]["product_status"] == "listed"
+    assert changes[2]["price"] == 29900
+    assert changes[3]["product_name"] == "Renamed" and changes[3]["price"] == 29900
+    assert client.get(f"/api/catalog/skus?ids={sku_id}").json[0]["version"] == 4

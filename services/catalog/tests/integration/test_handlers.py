@@ -44,6 +44,11 @@ def place(db, *lines, order_id=None):
     return order_id
 
 
+def types(events: list[dict]) -> list[str]:
+    """The saga's events, without the SkuChanged snapshots that any change of a SKU adds."""
+    return [e["type"] for e in events if e["type"] != "SkuChanged"]
+
+
 def stock(client, sku_id):
     return client.get(f"/api/catalog/skus?ids={sku_id}").json[0]
 
@@ -52,7 +57,7 @@ def test_an_order_reserves_its_lines_once(client, db, product):
     s42 = product["skus"][1]["id"]
     order_id = place(db, (s42, 2))
     assert stock(client, s42)["stock"] == 8
-    assert [e["type"] for e in outbox_events(db, order_id)] == ["StockReserved"]
+    assert types(outbox_events(db, order_id)) == ["StockReserved"]
 
 
 def test_an_order_that_cannot_be_filled_reserves_nothing(client, db, product):
@@ -68,11 +73,17 @@ def test_an_order_that_cannot_be_filled_reserves_nothing(client, db, product):
 def test_selling_the_last_unit_delists_the_sku_then_the_product(client, db, product):
     s41, s42 = product["skus"][0]["id"], product["skus"][1]["id"]
     first = place(db, (s41, 3))
-    assert [e["type"] for e in outbox_events(db, first)] == ["StockDepleted", "StockReserved"]
+    assert types(outbox_events(db, first)) == ["StockDepleted", "StockReserved"]
+    (sold_out,) = [e["data"] for e in outbox_events(db, first) if e["type"] == "SkuChanged"]
+    assert sold_out | {"sku_id": s41, "status": "delisted", "product_status": "listed", "sold_out": True} == sold_out
     assert stock(client, s41)["status"] == "delisted"
     assert stock(client, s41)["product_status"] == "listed"
     second = place(db, (s42, 10))
-    assert [e["type"] for e in outbox_events(db, second)] == ["StockDepleted", "ProductDelisted", "StockReserved"]
+    assert types(outbox_events(db, second)) == ["StockDepleted", "ProductDelisted", "StockReserved"]
+    # s42 ran out and the product went off sale: both SKUs' buyers see it, s41 in a newer version
+    changed = {e["data"]["sku_id"]: e["data"] for e in outbox_events(db, second) if e["type"] == "SkuChanged"}
+    assert {d["product_status"] for d in changed.values()} == {"delisted"} and set(changed) == {s41, s42}
+    assert changed[s41]["version"] > sold_out["version"]
     assert stock(client, s42)["product_status"] == "delisted"
     third = place(db, (s41, 1))
     assert outbox_events(db, third)[0]["type"] == "StockRejected"
@@ -179,3 +190,16 @@ def test_the_rating_summary_follows_posts_edits_and_hides(client, db, product):
     review(db, ReviewPosted, "d", s41, 3, "2026-11-25T11:59:00Z")
     review(db, ReviewPosted, "e", "no-such-sku", 5, "2026-11-25T12:00:00Z")  # ignored
     assert rating() == {"count": 2, "average": 2.5}
+
+
+def test_an_order_placed_at_a_price_catalog_no_longer_asks_is_refused(client, db, product, staff):
+    """order prices from its copy of catalog's prices: if a change had not reached it, the order
+    is refused with price_changed (the customer places it again at the new price)."""
+    s42 = product["skus"][1]["id"]
+    client.patch(f"/api/catalog/skus/{s42}", json={"price": 45900}, headers=staff)
+    order_id = place(db, (s42, 1))  # placed at 39900
+    (rejected,) = [e for e in outbox_events(db, order_id) if e["type"] != "SkuChanged"]
+    assert rejected["type"] == "StockRejected" and rejected["data"]["sku_ids"] == [s42]
+    assert rejected["data"]["reason"].startswith("price_changed: ")
+    assert "ordered at 39900, the price is now 45900" in rejected["data"]["reason"]
+    assert stock(client, s42)["stock"] == 10  # nothing held
