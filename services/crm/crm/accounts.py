@@ -79,8 +79,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _login_key(email: str | None, mobile: str | None) -> str:
-    return f"email:{email.lower()}" if email else f"mobile:{mobile}"
+def _login_key(email: str | None, mobile: str | None, client: str) -> str:
+    login = f"email:{email.lower()}" if email else f"mobile:{mobile}"
+    return _digest(f"{login}\n{client}")
 
 
 def login_taken(session: Session, email: str | None, mobile: str | None, exclude: str | None = None) -> bool:
@@ -125,14 +126,16 @@ def _issue(session: Session, account: Account, signer: Signer, family: str | Non
 
 
 def login(session: Session, password: str, config: CrmConfig, signer: Signer,
-          email: str | None = None, mobile: str | None = None) -> dict | DomainError:
+          email: str | None = None, mobile: str | None = None, client: str = "") -> dict | DomainError:
     """Tokens for the right password. A failure is *returned*, not raised, so that the caller
-    commits the failure count; the same error whether or not the account exists."""
+    commits the failure count; the same error whether or not the account exists. Failures
+    are counted per login and client, with a growing wait (see LoginThrottle)."""
     now = utcnow()
-    key = _login_key(email, mobile)
+    key = _login_key(email, mobile, client)
     throttle = session.get(LoginThrottle, key, with_for_update=True)
     if throttle is not None and throttle.is_locked(now):
-        return TooManyAttempts()
+        wait = max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
+        return TooManyAttempts(details={"retry_after": wait})
     where = Account.email == email.lower() if email else Account.mobile == mobile
     account = session.scalar(select(Account).where(where))
     if not check_password(account.password_hash if account else None, password):

@@ -1,5 +1,5 @@
 """crm's HTTP API. Thin views: validate, open a transaction, call one use case, return."""
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -41,6 +41,13 @@ def _signer() -> Signer:
     return current_app.extensions["crm_signer"]
 
 
+def client_address() -> str:
+    """The caller's address: the gateway appends the address it saw to X-Forwarded-For, so the
+    last entry is the one nobody but the gateway wrote (earlier ones the client may have forged)."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
+
+
 def _raise_if_error(result):
     # Some use cases return their error instead of raising it, so that what they recorded
     # (a failed login, a revoked token family) commits before the error is answered.
@@ -67,7 +74,8 @@ class Login(MethodView):
     def post(self, data):
         """Log in: an access token (RS256 JWT) and a refresh token"""
         with transaction() as session:
-            result = accounts.login(session, data["password"], _config(), _signer(), data["email"], data["mobile"])
+            result = accounts.login(session, data["password"], _config(), _signer(), data["email"], data["mobile"],
+                                    client_address())
         return _raise_if_error(result)
 
 

@@ -70,23 +70,25 @@ class RefreshToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per login name (email or mobile), whether or not such an account exists,
-    so the lock itself never tells who has an account."""
+    """Failed logins of one login name (email or mobile) from one client, whether or not such an
+    account exists (so it never tells who has one). Keyed by a digest of both: a stranger's
+    failures slow only the stranger, never lock the account's owner out from their own client."""
 
     __tablename__ = "login_throttles"
 
-    login: Mapped[str] = mapped_column(String(270), primary_key=True)
+    login: Mapped[str] = mapped_column(String(270), primary_key=True)  # sha256(login, client)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 
-    def record_failure(self, now: datetime, max_failures: int, lock_seconds: int) -> None:
+    def record_failure(self, now: datetime, free_failures: int, max_backoff: int) -> None:
+        """After `free_failures` failures each further one waits twice as long as the one before
+        (1 s, 2 s, 4 s, …, at most `max_backoff`); a success clears the row."""
         self.failures = (self.failures or 0) + 1
-        if self.failures >= max_failures:
-            self.locked_until = now + timedelta(seconds=lock_seconds)
-            self.failures = 0
+        if self.failures >= free_failures:
+            self.locked_until = now + timedelta(seconds=min(2 ** (self.failures - free_failures), max_backoff))
 
 
 # ---- address book ----------------------------------------------------------------------------
