@@ -31,8 +31,11 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     settings = settings or GatewaySettings.load()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    # Counters live in MALL_GATEWAY_RATE_LIMIT_STORAGE (redis://… shares them between every
+    # gateway process and replica); were it unreachable, each process keeps counting in memory.
     limiter = Limiter(get_remote_address, app=app, default_limits=[settings.rate_limit],
-                      storage_uri=settings.rate_limit_storage, headers_enabled=True)
+                      storage_uri=settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix,
+                      in_memory_fallback_enabled=True, headers_enabled=True)
     timeouts = (settings.connect_timeout, settings.read_timeout)
 
     @app.before_request
@@ -49,6 +52,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     @app.route("/api/<area>/<path:rest>", methods=METHODS)
     @limiter.limit(settings.login_rate_limit, scope="login", methods=["POST"],
                    exempt_when=lambda: request.path != "/api/auth/login")
+    @limiter.limit(settings.register_rate_limit, scope="register", methods=["POST"],
+                   exempt_when=lambda: request.path != "/api/auth/register")
     def route(area: str, rest: str = ""):
         service = ROUTES.get(area)
         if service is None:

@@ -20,6 +20,9 @@ class GatewaySettings:
     rate_limit: str
     login_rate_limit: str
     rate_limit_storage: str
+    # Accounts one client may create; the counters' key prefix in a shared storage (Redis).
+    register_rate_limit: str = "10 per hour"
+    rate_limit_prefix: str = "mall-gateway"
 
     @classmethod
     def load(cls) -> GatewaySettings:
@@ -32,4 +35,5 @@ class GatewaySettings:
             rate_limit=env("MALL_GATEWAY_RATE_LIMIT") or "3000 per minute",
             login_rate_limit=env("MALL_GATEWAY_LOGIN_RATE_LIMIT") or "30 per minute",
             rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
+            register_rate_limit=env("MALL_GATEWAY_REGISTER_RATE_LIMIT") or "10 per hour",
         )

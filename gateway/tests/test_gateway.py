@@ -1,7 +1,9 @@
 """The gateway against small real HTTP upstreams: routing, tokens, request ids, failures."""
+import os
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 from flask import Flask, request
@@ -134,3 +136,27 @@ def test_a_disguised_login_path_cannot_dodge_the_login_limit(gateway):
 def test_a_plain_path_with_an_encoded_character_is_still_forwarded(gateway):
     res = gateway.get("/api/catalog/products?q=%E9%9E%8B")
     assert res.status_code == 201 and res.json["path"] == "/api/catalog/products?q=%E9%9E%8B"
+
+
+def test_registrations_are_limited_per_client(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=1,
+                               rate_limit="10000 per minute", login_rate_limit="30 per minute",
+                               rate_limit_storage="memory://", register_rate_limit="2 per hour")
+    gateway = create_app(settings).test_client()
+    codes = [gateway.post("/api/auth/register", json={}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    other = gateway.post("/api/auth/register", json={}, environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert other.status_code == 201
+
+
+def test_gateway_processes_share_their_limits_through_redis(upstream, keys):
+    """Two gateways (as two gunicorn workers or replicas would be) count one client's logins together."""
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=1,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage=os.environ.get("MALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                               rate_limit_prefix=f"test-{uuid.uuid4().hex}")
+    first, second = create_app(settings).test_client(), create_app(settings).test_client()
+    codes = [gw.post("/api/auth/login", json={}).status_code for gw in (first, second, first, second)]
+    assert codes == [201, 201, 201, 429]
