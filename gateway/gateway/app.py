@@ -7,6 +7,7 @@ rates per client. Services still verify the token themselves: they never trust t
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -16,12 +17,13 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from mall_shared.api import DomainError, NotFound, error_body
-from mall_shared.auth import bearer_token, verify_token
+from mall_shared.auth import TokenRevoked, bearer_token, verify_token
 from mall_shared.db import new_id
 
 from .config import ROUTES, GatewaySettings
 from .paths import check_path, raw_path
 from .proxy import forward
+from .revocations import Revocations
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
@@ -37,6 +39,10 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
                       storage_uri=settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix,
                       in_memory_fallback_enabled=True, headers_enabled=True)
     timeouts = (settings.connect_timeout, settings.read_timeout)
+    revocations = Revocations(settings.services["crm"], timeouts)
+    if settings.revocation_poll > 0:
+        threading.Thread(target=revocations.run, args=(settings.revocation_poll, threading.Event()),
+                         name="revocations", daemon=True).start()
 
     @app.before_request
     def _request_id():
@@ -59,8 +65,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         if service is None:
             raise NotFound(f"No API area {area!r}", details={"areas": sorted(ROUTES)})
         token = bearer_token()
-        if token:
-            verify_token(token, settings.jwt_public_key)
+        if token and revocations.revoked(verify_token(token, settings.jwt_public_key)):
+            raise TokenRevoked()
         return forward(request, service, settings.services[service], g.request_id, timeouts)
 
     @app.get("/openapi/<service>.json")

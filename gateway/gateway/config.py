@@ -23,6 +23,8 @@ class GatewaySettings:
     # Accounts one client may create; the counters' key prefix in a shared storage (Redis).
     register_rate_limit: str = "10 per hour"
     rate_limit_prefix: str = "mall-gateway"
+    # How often (s) each process fetches newly revoked tokens from crm; 0 turns it off.
+    revocation_poll: float = 1.0
 
     @classmethod
     def load(cls) -> GatewaySettings:
@@ -36,4 +38,5 @@ class GatewaySettings:
             login_rate_limit=env("MALL_GATEWAY_LOGIN_RATE_LIMIT") or "30 per minute",
             rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
             register_rate_limit=env("MALL_GATEWAY_REGISTER_RATE_LIMIT") or "10 per hour",
+            revocation_poll=float(env("MALL_GATEWAY_REVOCATION_POLL") or 1),
         )

@@ -11,6 +11,9 @@ from werkzeug.serving import make_server
 
 from gateway.app import create_app
 from gateway.config import GatewaySettings
+from mall_shared.testing import eventually
+
+REVOKED_JTI = "0b7c3c1e-logged-out"
 
 
 def free_port() -> int:
@@ -34,6 +37,13 @@ def upstream():
     @app.get("/readyz")
     def ready():
         return {"status": "ok"}
+
+    @app.get("/internal/revoked-tokens")
+    def revoked():  # crm's list: one logged-out token, and one whose coverage has long expired
+        after = int(request.args.get("after", 0))
+        items = [{"seq": 1, "token_id": REVOKED_JTI, "expires_at": "2999-01-01T00:00:00+00:00"},
+                 {"seq": 2, "token_id": "long-gone", "expires_at": "2000-01-01T00:00:00+00:00"}]
+        return {"items": [i for i in items if i["seq"] > after]}
 
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -160,3 +170,13 @@ def test_gateway_processes_share_their_limits_through_redis(upstream, keys):
     first, second = create_app(settings).test_client(), create_app(settings).test_client()
     codes = [gw.post("/api/auth/login", json={}).status_code for gw in (first, second, first, second)]
     assert codes == [201, 201, 201, 429]
+
+
+def test_a_revoked_token_is_refused_at_the_gateway_within_a_poll(gateway, keys):
+    revoked = {"Authorization": f"Bearer {keys.token(jti=REVOKED_JTI)}"}
+    res = eventually(lambda: (r := gateway.get("/api/orders", headers=revoked)).status_code == 401 and r, timeout=5)
+    assert res.json["error"]["code"] == "token_revoked"
+    by_login = {"Authorization": f"Bearer {keys.token(jti='fresh', sid=REVOKED_JTI)}"}
+    assert gateway.get("/api/orders", headers=by_login).status_code == 401
+    live = {"Authorization": f"Bearer {keys.token(jti='another', sid='another-login')}"}
+    assert gateway.get("/api/orders", headers=live).status_code == 201

@@ -3,8 +3,8 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mall_shared.api import DomainError, PageArgs, page_schema, paginate, transaction
-from mall_shared.auth import require, requires
+from mall_shared.api import DomainError, PageArgs, Unauthorized, page_schema, paginate, transaction
+from mall_shared.auth import current_identity, require, requires
 
 from . import accounts, membership, services
 from .accounts import Signer
@@ -96,8 +96,12 @@ class Logout(MethodView):
     @auth.response(204)
     def post(self, data):
         """Log out: revoke the refresh token (and any rotated from the same login)"""
+        try:  # the access token presented with it is revoked too, if it still counts
+            presented = current_identity()
+        except Unauthorized:
+            presented = None
         with transaction() as session:
-            accounts.logout(session, data["refresh_token"])
+            accounts.logout(session, data["refresh_token"], _config().access_token_ttl, presented)
 
 
 @auth.route("/me")
@@ -118,7 +122,8 @@ class Password(MethodView):
     def post(self, data):
         """Change the password (logs out every other session)"""
         with transaction() as session:
-            accounts.change_password(session, require().id, data["current_password"], data["new_password"])
+            accounts.change_password(session, require().id, data["current_password"], data["new_password"],
+                                     _config().access_token_ttl)
 
 
 @auth.route("/staff")

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, Me
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mall_shared.api import Conflict
-from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
+from mall_shared.db import NAMING, BigId, UTCDateTime, bus_tables, new_id, utcnow
 
 ROLES = ("customer", "staff", "admin")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")  # a mainland China mobile number
@@ -67,6 +67,18 @@ class RefreshToken(Base):
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and self.expires_at > now
+
+
+class RevokedToken(Base):
+    """An access token (`jti`) or a whole login (`sid`, its refresh-token family) that no longer
+    counts, kept until the last access token it could cover has expired. `seq` lets the gateway
+    fetch only what is new."""
+
+    __tablename__ = "revoked_tokens"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_id: Mapped[str] = mapped_column(String(36), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LoginThrottle(Base):
