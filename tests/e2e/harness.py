@@ -70,6 +70,10 @@ class Platform:
             "MALL_GATEWAY_PORT": str(self.gateway_port),
             "MALL_GATEWAY_RATE_LIMIT": "100000 per minute",
             "MALL_GATEWAY_LOGIN_RATE_LIMIT": "10000 per minute",
+            "MALL_GATEWAY_REGISTER_RATE_LIMIT": "100000 per hour",
+            # Load tests place many unpaid orders per customer; the caps have their own tests.
+            "ORDER_MAX_UNPAID_ORDERS": "100000",
+            "ORDER_MAX_UNPAID_PER_SKU": "100000",
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "16",
         })

@@ -24,6 +24,7 @@ from mall_shared.events import (
 from mall_shared.outbox import emit
 
 from . import clients
+from .limits import check_unpaid_limits
 from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, Order, OrderHistory
 from .schemas import AddressSchema
 
@@ -145,6 +146,7 @@ def place_order(session: Session, customer_id: str, items: list[dict], shipping_
     skus = clients.fetch_skus([i["sku_id"] for i in items])
     _check_skus(items, skus)
 
+    check_unpaid_limits(session, customer_id, items)
     order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=shipping_address,
                   delivery_method_id=delivery_method_id, delivery_method_name=method.get("name"))
     for item in items:
