@@ -203,11 +203,11 @@ class AddressSaved:
     detail: str
     version: int
     postal_code: str | None = None
-    is_default: bool = False
 
 
 @event
 class AddressDeleted:
+    """The address left the book (version: one past its last AddressSaved)."""
     address_id: str
     customer_id: str
     version: int

@@ -118,6 +118,7 @@ class Address(Base):
     postal_code: Mapped[str | None] = mapped_column(String(10))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # grows with every AddressSaved
 
 
 # ---- purchase history (a read model of order's events) ---------------------------------------

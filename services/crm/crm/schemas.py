@@ -102,6 +102,7 @@ class AddressSchema(Schema):
                                 validate=validate.Regexp(r"^\d{6}$", error="A postal code is 6 digits"))
     is_default = fields.Boolean(load_default=False)
     created_at = fields.DateTime(dump_only=True)
+    version = fields.Integer(dump_only=True, metadata={"description": "grows with every change"})
 
 
 class AddressUpdateSchema(Schema):

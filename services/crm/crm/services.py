@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from mall_shared.api import Conflict, NotFound, paginate
 from mall_shared.auth import Identity
 from mall_shared.db import utcnow
+from mall_shared.events import AddressDeleted, AddressSaved
+from mall_shared.outbox import emit
 
 from . import membership, tickets
 from .accounts import AccountExists, get_account, login_taken
@@ -17,6 +19,7 @@ from .config import CrmConfig
 from .models import Account, Address, PurchaseRecord, PurchaseRefund
 
 MAX_ADDRESSES = 20
+ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postal_code")
 OVERVIEW_ROWS = 20
 
 
@@ -72,6 +75,7 @@ def add_address(session: Session, customer_id: str, data: dict) -> Address:
     session.flush()
     if make_default:
         _make_default(session, address)
+    _address_saved(session, address)
     return address
 
 
@@ -83,7 +87,16 @@ def update_address(session: Session, customer_id: str, address_id: str, changes:
     if make_default:
         _make_default(session, address)
     # Unsetting the only default is ignored: there is always one while the book is not empty.
+    if changes:
+        _address_saved(session, address)
     return address
+
+
+def _address_saved(session: Session, address: Address) -> None:
+    """Tell order (which checks out with `address_id` from its copy) the address as it is now."""
+    address.version = (address.version or 0) + 1
+    emit(session, AddressSaved(address_id=address.id, customer_id=address.customer_id, version=address.version,
+                               **{f: getattr(address, f) for f in ADDRESS_FIELDS}))
 
 
 def delete_address(session: Session, customer_id: str, address_id: str) -> None:
@@ -91,6 +104,7 @@ def delete_address(session: Session, customer_id: str, address_id: str) -> None:
     address = get_address(session, customer_id, address_id)
     session.delete(address)
     session.flush()
+    emit(session, AddressDeleted(address_id=address.id, customer_id=customer_id, version=(address.version or 0) + 1))
     if address.is_default:
         newest = session.scalar(select(Address).where(Address.customer_id == customer_id)
                                 .order_by(Address.created_at.desc()).limit(1))

@@ -96,6 +96,7 @@ class DeliveryMethod(Base):
     est_days_max: Mapped[int] = mapped_column(Integer)
     regions: Mapped[list | None] = mapped_column(JSON)  # provinces served; null means everywhere
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # grows with every DeliveryMethodChanged
 
     def serves(self, province: str) -> bool:
         return self.regions is None or province in self.regions

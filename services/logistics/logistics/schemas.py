@@ -55,6 +55,7 @@ class DeliveryMethodSchema(Schema):
     regions = fields.List(PROVINCE, load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
                           metadata={"description": "Provinces served; null means everywhere"})
     active = fields.Boolean(load_default=True)
+    version = fields.Integer(dump_only=True, metadata={"description": "grows with every change"})
 
     @validates_schema
     def _days_in_order(self, data, partial=False, **_):

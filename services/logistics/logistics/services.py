@@ -18,6 +18,7 @@ from mall_shared.auth import Identity
 from mall_shared.db import utcnow
 from mall_shared.events import (
     Delivered,
+    DeliveryMethodChanged,
     Line,
     ReturnApproved,
     ReturnReceived,
@@ -124,6 +125,7 @@ def create_delivery_method(session: Session, data: dict) -> DeliveryMethod:
     method = DeliveryMethod(**data)
     session.add(method)
     session.flush()
+    _method_changed(session, method)
     return method
 
 
@@ -134,7 +136,17 @@ def update_delivery_method(session: Session, method_id: str, data: dict) -> Deli
         raise InvalidField({"est_days_max": ["Must not be below est_days_min"]})
     for name, value in data.items():
         setattr(method, name, value)
+    _method_changed(session, method)
     return method
+
+
+def _method_changed(session: Session, method: DeliveryMethod) -> None:
+    """Tell order (which prices checkout from its copy) the method's new state."""
+    method.version = (method.version or 0) + 1
+    emit(session, DeliveryMethodChanged(
+        delivery_method_id=method.id, name=method.name, fee=method.fee, currency=method.currency,
+        active=method.active, regions=method.regions, est_days_min=method.est_days_min,
+        est_days_max=method.est_days_max, version=method.version))
 
 
 # ---- what logistics knows of orders ----------------------------------------------------------

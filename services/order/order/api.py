@@ -28,13 +28,14 @@ class Orders(MethodView):
     @orders.arguments(PlaceOrderSchema)
     @orders.response(201, OrderSchema)
     def post(self, data):
-        """Place an order: prices from catalog, the fee from logistics, a saved address from crm,
-        totals by the server"""
+        """Place an order: catalog's prices, logistics' fee and a saved crm address (order's own
+        copies of them), totals by the server"""
         identity = require("customer")
-        address = data.get("shipping_address") or services.saved_address(data["address_id"],
-                                                                          request.headers["Authorization"])
         with transaction() as session:
-            return services.place_order(session, identity.id, data["items"], address, data["delivery_method_id"])
+            return services.place_order(session, identity.id, data["items"], data["delivery_method_id"],
+                                        shipping_address=data.get("shipping_address"),
+                                        address_id=data.get("address_id"),
+                                        authorization=request.headers["Authorization"])
 
 
 @orders.route("/<order_id>")

@@ -4,16 +4,20 @@ step is also safe against a different event with the same meaning (see saga.py).
 from sqlalchemy.orm import Session
 
 from mall_shared.events import (
+    AddressDeleted,
+    AddressSaved,
     Delivered,
+    DeliveryMethodChanged,
     PaymentConfirmed,
     PaymentFailed,
     RefundCompleted,
     Shipped,
+    SkuChanged,
     StockRejected,
     StockReserved,
 )
 
-from . import saga
+from . import readmodels, saga
 from .models import AWAITING_PAYMENT, SHIPPED
 from .services import Actor
 
@@ -47,6 +51,22 @@ def on_refund_completed(event: RefundCompleted, session: Session) -> None:
     saga.note_refund(session, event.order_id, event.refund_id, event.amount, event.currency)
 
 
+def on_sku_changed(event: SkuChanged, session: Session) -> None:
+    readmodels.apply_sku(session, event)
+
+
+def on_delivery_method_changed(event: DeliveryMethodChanged, session: Session) -> None:
+    readmodels.apply_delivery_method(session, event)
+
+
+def on_address_saved(event: AddressSaved, session: Session) -> None:
+    readmodels.apply_address(session, event)
+
+
+def on_address_deleted(event: AddressDeleted, session: Session) -> None:
+    readmodels.apply_address_deleted(session, event)
+
+
 HANDLERS = {
     "StockReserved": on_stock_reserved,
     "StockRejected": on_stock_rejected,
@@ -55,4 +75,9 @@ HANDLERS = {
     "Shipped": on_shipped,
     "Delivered": on_delivered,
     "RefundCompleted": on_refund_completed,
+    # the read models checkout prices from
+    "SkuChanged": on_sku_changed,
+    "DeliveryMethodChanged": on_delivery_method_changed,
+    "AddressSaved": on_address_saved,
+    "AddressDeleted": on_address_deleted,
 }

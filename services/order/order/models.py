@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mall_shared.api import Conflict
@@ -159,3 +159,62 @@ class OrderHistory(Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     actor: Mapped[str] = mapped_column(String(60))  # "customer:<id>", "staff:<id>", "catalog", "system", ...
     ref: Mapped[str | None] = mapped_column(String(80))  # the payment, refund or shipment a note is about
+
+
+# ---- read models: what checkout needs of other services, kept from their events -------------
+# Each row is the newest state its owner published (the greatest `version`); checkout reads them
+# instead of calling catalog, logistics and crm, and falls back to one call only for a row that
+# has not arrived yet (readmodels.py). The owners stay the authority: catalog still reserves.
+class CatalogSku(Base):
+    """A SKU as catalog last described it (SkuChanged)."""
+    __tablename__ = "catalog_skus"
+
+    sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(36))
+    product_name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(64))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    price: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    product_status: Mapped[str] = mapped_column(String(16))
+    sold_out: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)
+
+    @property
+    def sellable(self) -> bool:
+        return self.status == "listed" and self.product_status == "listed" and not self.sold_out
+
+
+class DeliveryOption(Base):
+    """A delivery method and its fee as logistics last described it (DeliveryMethodChanged)."""
+    __tablename__ = "delivery_methods"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    fee: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(Boolean)
+    regions: Mapped[list | None] = mapped_column(JSON)  # provinces served; null means everywhere
+    version: Mapped[int] = mapped_column(Integer)
+
+    def serves(self, province: str) -> bool:
+        return self.regions is None or province in self.regions
+
+
+class SavedAddress(Base):
+    """A customer's saved address as crm last described it (AddressSaved; AddressDeleted leaves
+    the row `deleted`, so a late AddressSaved cannot bring it back)."""
+    __tablename__ = "saved_addresses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    province: Mapped[str | None] = mapped_column(String(50))
+    city: Mapped[str | None] = mapped_column(String(50))
+    district: Mapped[str | None] = mapped_column(String(50))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer)

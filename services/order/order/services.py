@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from mall_shared.api import BadRequest, Conflict, NotFound, Unavailable
+from mall_shared.api import BadRequest, Conflict, NotFound
 from mall_shared.auth import Identity
 from mall_shared.db import utcnow
 from mall_shared.events import (
@@ -23,9 +23,9 @@ from mall_shared.events import (
 )
 from mall_shared.outbox import emit
 
-from . import clients
+from . import readmodels
 from .limits import check_unpaid_limits
-from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, Order, OrderHistory
+from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, CatalogSku, DeliveryOption, Order, OrderHistory
 from .schemas import AddressSchema
 
 CURRENCY = "CNY"
@@ -83,50 +83,39 @@ def lock_order(session: Session, order_id: str) -> Order | None:
 
 
 # ---- checkout --------------------------------------------------------------------------------
-def _check_delivery(method: dict | None, method_id: str, province: str) -> None:
+def _check_delivery(method: DeliveryOption | None, method_id: str, province: str) -> None:
     if method is None:
         raise InvalidField({"delivery_method_id": [f"Unknown delivery method {method_id!r}"]})
-    if not method.get("active", True):
+    if not method.active:
         raise InvalidField({"delivery_method_id": [f"Delivery method {method_id!r} is not available"]})
-    regions = method.get("regions")
-    if regions and province not in regions:
+    if not method.serves(province):
         raise InvalidField({"delivery_method_id": [f"Delivery method {method_id!r} does not deliver to {province}"]})
-    if not isinstance(method.get("fee"), int) or method["fee"] < 0:
-        raise Unavailable("The logistics service gave no valid fee", code="logistics_unavailable")
 
 
-def _check_skus(items: list[dict], skus: dict[str, dict]) -> None:
-    def sellable(sku: dict | None) -> bool:
-        return bool(sku) and sku.get("status") == "listed" and sku.get("product_status") == "listed" \
-            and sku.get("currency", CURRENCY) == CURRENCY and isinstance(sku.get("price"), int)
-
+def _check_skus(items: list[dict], skus: dict[str, CatalogSku]) -> None:
+    """Refuse at once what cannot be sold: unknown, sold out, off sale. Whether there is enough
+    stock is catalog's to decide when it reserves (StockReserved or StockRejected)."""
     def why(sku_id: str) -> str:
         sku = skus.get(sku_id)
-        if not sku:
+        if sku is None:
             return f"SKU {sku_id} does not exist"
-        name = f"{sku.get('product_name', 'product')} {sku.get('code', sku_id)}"
-        if sku.get("status") != "listed" and sku.get("stock", 0) <= 0:
-            return f"{name} is sold out"
-        return f"{name} is not on sale"
+        if sku.sold_out:
+            return f"{sku.product_name} {sku.code} is sold out"
+        return f"{sku.product_name} {sku.code} is not on sale"
+
+    def sellable(sku: CatalogSku | None) -> bool:
+        return sku is not None and sku.sellable and sku.currency == CURRENCY
 
     unavailable = [i["sku_id"] for i in items if not sellable(skus.get(i["sku_id"]))]
     if unavailable:
         raise Conflict("Cannot be ordered: " + "; ".join(why(s) for s in unavailable), code="sku_unavailable",
                        details={"sku_ids": unavailable})
-    short = [i for i in items if i["quantity"] > skus[i["sku_id"]].get("stock", 0)]
-    if short:
-        raise Conflict("Not enough in stock: " + "; ".join(
-            f"{skus[i['sku_id']].get('code', i['sku_id'])}: {i['quantity']} requested, "
-            f"{skus[i['sku_id']].get('stock', 0)} available" for i in short),
-            code="insufficient_stock",
-            details={"sku_ids": [i["sku_id"] for i in short],
-                     "available": {i["sku_id"]: skus[i["sku_id"]].get("stock", 0) for i in short}})
 
 
-def saved_address(address_id: str, authorization: str) -> dict:
-    """A copy of one of the customer's crm addresses for the order to keep (later edits in crm do
-    not change it), held to the same rules as an address typed at checkout."""
-    saved = clients.fetch_address(address_id, authorization)
+def saved_address(session: Session, customer_id: str, address_id: str, authorization: str) -> dict:
+    """A copy of one of the customer's saved addresses for the order to keep (later edits in crm
+    do not change it), held to the same rules as an address typed at checkout."""
+    saved = readmodels.address(session, customer_id, address_id, authorization)
     if saved is None:
         raise InvalidField({"address_id": [f"No address {address_id!r} in your address book"]})
     try:
@@ -136,25 +125,25 @@ def saved_address(address_id: str, authorization: str) -> dict:
                                            for name, problems in exc.messages.items()]}) from exc
 
 
-def place_order(session: Session, customer_id: str, items: list[dict], shipping_address: dict,
-                delivery_method_id: str) -> Order:
-    """Price an order from catalog's current prices and logistics' fee, and place it PENDING.
-    Stock is checked here only to refuse early; catalog's reservation decides."""
-    # The HTTP calls come before the first query, so no database connection waits on them.
-    method = clients.fetch_delivery_method(delivery_method_id)
-    _check_delivery(method, delivery_method_id, shipping_address["province"])
-    skus = clients.fetch_skus([i["sku_id"] for i in items])
+def place_order(session: Session, customer_id: str, items: list[dict], delivery_method_id: str,
+                shipping_address: dict | None = None, address_id: str | None = None,
+                authorization: str = "") -> Order:
+    """Price an order from order's copies of catalog's prices and logistics' fees, and place it
+    PENDING. Nothing here calls another service unless a copy has not arrived yet."""
+    address = shipping_address or saved_address(session, customer_id, address_id, authorization)
+    method = readmodels.delivery_method(session, delivery_method_id)
+    _check_delivery(method, delivery_method_id, address["province"])
+    skus = readmodels.skus(session, [i["sku_id"] for i in items])
     _check_skus(items, skus)
 
     check_unpaid_limits(session, customer_id, items)
-    order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=shipping_address,
-                  delivery_method_id=delivery_method_id, delivery_method_name=method.get("name"))
+    order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=address,
+                  delivery_method_id=delivery_method_id, delivery_method_name=method.name)
     for item in items:
         sku = skus[item["sku_id"]]
-        order.add_line(item["sku_id"], item["quantity"], sku["price"], sku_code=sku.get("code"),
-                       product_id=sku.get("product_id"), product_name=sku.get("product_name"),
-                       attributes=sku.get("attributes") or {})
-    order.price(method["fee"])
+        order.add_line(sku.sku_id, item["quantity"], sku.price, sku_code=sku.code, product_id=sku.product_id,
+                       product_name=sku.product_name, attributes=sku.attributes or {})
+    order.price(method.fee)
     order.created_at = order.updated_at = utcnow()
     order.history.append(OrderHistory(kind="status", status=PENDING, previous_status=None, at=order.created_at,
                                       reason="placed", actor=f"customer:{customer_id}"))
@@ -163,7 +152,7 @@ def place_order(session: Session, customer_id: str, items: list[dict], shipping_
     emit(session, OrderPlaced(
         order_id=order.id, customer_id=customer_id, total=order.total, currency=order.currency,
         lines=[Line(sku_id=ln.sku_id, quantity=ln.quantity, unit_price=ln.unit_price) for ln in order.lines],
-        subtotal=order.subtotal, delivery_fee=order.delivery_fee, shipping_address=Address(**shipping_address),
+        subtotal=order.subtotal, delivery_fee=order.delivery_fee, shipping_address=Address(**address),
         delivery_method_id=delivery_method_id))
     return order
 

@@ -1,6 +1,8 @@
 """The customer's own profile and address book; one customer never sees another's data."""
 import uuid
 
+from mall_shared.testing import outbox_events
+
 ADDRESS = {"name": "李雷", "phone": "13800138000", "province": "浙江省", "city": "杭州市", "district": "西湖区",
            "detail": "文三路 100 号", "postal_code": "310000"}
 
@@ -85,3 +87,14 @@ def test_an_address_needs_a_mobile_the_courier_can_reach(client, register):
     res = client.patch(f"/api/crm/me/addresses/{saved['id']}", json={"phone": "0571-88886666"}, headers=headers)
     assert res.status_code == 422
     assert client.get("/api/crm/me/addresses", headers=headers).json == [saved]
+
+
+def test_every_change_to_the_address_book_tells_order_with_a_growing_version(client, register, db):
+    _, headers, _ = register()
+    address = client.post("/api/crm/me/addresses", json=ADDRESS, headers=headers).json
+    client.patch(f"/api/crm/me/addresses/{address['id']}", json={"detail": "文二路 8 号"}, headers=headers)
+    client.delete(f"/api/crm/me/addresses/{address['id']}", headers=headers)
+    facts = [(e["type"], e["data"]) for e in outbox_events(db) if e["type"].startswith("Address")
+             and e["data"]["address_id"] == address["id"]]
+    assert [(t, d["version"]) for t, d in facts] == [("AddressSaved", 1), ("AddressSaved", 2), ("AddressDeleted", 3)]
+    assert facts[1][1]["detail"] == "文二路 8 号" and facts[1][1]["phone"] == ADDRESS["phone"]

@@ -1,6 +1,8 @@
 """Carriers and delivery methods: seeded by the migration, public to read, staff to manage."""
 import uuid
 
+from mall_shared.testing import outbox_events
+
 
 def slug() -> str:
     return "t" + uuid.uuid4().hex[:8]
@@ -94,3 +96,16 @@ def test_the_openapi_document_describes_the_public_paths(client):
                  "/api/logistics/shipments", "/api/logistics/orders/{order_id}/tracking",
                  "/api/logistics/shipments/{shipment_id}/sign", "/api/logistics/notify/{carrier_id}"):
         assert path in paths, path
+
+
+def test_every_change_of_a_method_tells_order_its_whole_state_with_a_growing_version(client, staff, db):
+    mid = slug()
+    body = {"id": mid, "name": "冷链 Cold chain", "fee": 4500, "est_days_min": 1, "est_days_max": 3,
+            "regions": ["上海市"]}
+    client.post("/api/logistics/delivery-methods", json=body, headers=staff)
+    client.patch(f"/api/logistics/delivery-methods/{mid}", json={"fee": 5000, "active": False}, headers=staff)
+    changes = [e["data"] for e in outbox_events(db) if e["type"] == "DeliveryMethodChanged"
+               and e["data"]["delivery_method_id"] == mid]
+    assert [(c["version"], c["fee"], c["active"], c["regions"]) for c in changes] == [
+        (1, 4500, True, ["上海市"]), (2, 5000, False, ["上海市"])]
+    assert client.get(f"/api/logistics/delivery-methods/{mid}").json["version"] == 2
