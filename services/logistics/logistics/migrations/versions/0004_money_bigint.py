@@ -1,19 +1,17 @@
-"""money in 64 bits, as order keeps it: a big order's total no longer
-overflows the purchase history or the points ledger
+"""money in 64 bits, as order keeps it: a big order's total no longer overflows a return or a delivery fee
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-COLUMNS = {"purchase_records": ["total", "refunded"], "purchase_refunds": ["amount"],
-           "points_entries": ["points", "amount"]}
+COLUMNS = {"delivery_methods": ["fee"], "returns": ["amount"], "return_lines": ["unit_price"]}
 
 
 def upgrade() -> None:

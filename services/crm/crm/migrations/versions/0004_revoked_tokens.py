@@ -1,15 +1,15 @@
 """revoked_tokens: access tokens (jti) and logins (sid) revoked before they expire
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
 from mall_shared.db import BigId, UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-"""money in 64 bits, as order keeps it: a big order's total no longer overflows a return or a delivery fee
+"""money in 64 bits, as order keeps it: a big order's total no longer
+overflows the purchase history or the points ledger
 
 Revision ID: 0003
 Revises: 0002
@@ -11,7 +12,8 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-COLUMNS = {"delivery_methods": ["fee"], "returns": ["amount"], "return_lines": ["unit_price"]}
+COLUMNS = {"purchase_records": ["total", "refunded"], "purchase_refunds": ["amount"],
+           "points_entries": ["points", "amount"]}
 
 
 def upgrade() -> None:
