@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mall_shared.api import Conflict
+from mall_shared.api import Conflict, Unavailable
 from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
 
 METHODS = ("alipay", "wechat_pay", "card")
@@ -36,6 +36,10 @@ bus_tables(Base.metadata)
 
 class IllegalTransition(Conflict):
     code = "illegal_payment_transition"
+
+
+class ProviderUnavailable(Unavailable):
+    code, message = "payment_unavailable", "The notify endpoint could not be reached"
 
 
 class RefundTooLarge(Conflict):
@@ -116,6 +120,11 @@ class Payment(Base):
             raise RefundTooLarge(details={"refundable": self.refundable})
         self.refunded_amount += amount
         self._move("refunded" if self.refunded_amount == self.amount else "partially_refunded")
+
+    def release_refund(self, amount: int) -> None:
+        """A refund the provider refused never happened: its amount is refundable again."""
+        self.refunded_amount -= amount
+        self.status = "partially_refunded" if self.refunded_amount else "succeeded"
 
 
 class Refund(Base):
