@@ -15,7 +15,7 @@ export MALL_ADMIN_PASSWORD ?= mall-admin-2026
 export MALL_GATEWAY_PORT ?= 8080
 export WEB_CONCURRENCY ?= 1
 
-.PHONY: run test demo bench install lint docs clean compose-env
+.PHONY: run test chaos demo bench install lint docs clean compose-env
 
 $(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	pytest
+
+# Kill -9 workers and a web process, restart private RabbitMQ and PostgreSQL servers during a
+# burst, deliver every event twice: nothing lost, nothing twice (also part of `make test`).
+chaos: $(STAMP)
+	pytest tests/chaos -s
 
 demo: $(STAMP)
 	python scripts/demo.py --gateway http://localhost:$(MALL_GATEWAY_PORT)

@@ -39,8 +39,11 @@ def running(workdir: Path, **kwargs) -> Iterator[Platform]:
 
 class Platform:
     def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None,
-                 embedded: bool = False):
-        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ)."""
+                 embedded: bool = False, broker_url: str | None = None, database_admin_url: str | None = None):
+        """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ).
+        broker_url / database_admin_url: servers of the caller's own (the chaos tests restart them)."""
+        self.given_broker_url = broker_url
+        self.database_admin_url = database_admin_url
         self.workdir = workdir
         self.embedded = embedded
         self.extra_env = extra_env or {}
@@ -94,8 +97,8 @@ class Platform:
             self.broker_url = f"filesystem://{self.workdir / 'bus'}"
             self.databases = {s: f"sqlite:///{self.workdir / (s + '.db')}" for s in SERVICES}
         else:
-            self.broker_url = create_vhost("e2e")
-            self.databases = {s: create_database(f"e2e_{s}") for s in SERVICES}
+            self.broker_url = self.given_broker_url or create_vhost("e2e")
+            self.databases = {s: create_database(f"e2e_{s}", self.database_admin_url) for s in SERVICES}
         subprocess.run([str(BIN / "mall-migrate")], env=self.env, check=True, capture_output=True)
         for s in SERVICES:
             self._spawn(s, ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
@@ -157,7 +160,7 @@ class Platform:
                 p.kill()
         if not self.embedded:
             for url in self.databases.values():
-                drop_database(url)
-            if self.broker_url:
+                drop_database(url, self.database_admin_url)
+            if self.broker_url and not self.given_broker_url:
                 delete_vhost(self.broker_url)
         shutil.rmtree(self.workdir / "data", ignore_errors=True)
