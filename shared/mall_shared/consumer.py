@@ -35,18 +35,30 @@ Periodic = tuple[float, Callable[[Session], Any]]
 
 def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> bool:
     """Run the handler for one event exactly once. Returns False for a duplicate."""
+    return bool(handle_batch(db, handlers, [(env, evt)]))
+
+
+def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[dict, Any]]) -> int:
+    """Run the handlers of several events in one transaction, each exactly once: all their
+    effects commit together, or none do. Returns how many were not duplicates."""
     with db.transaction() as session:
-        # One round trip claims the event id: a duplicate (or a concurrent delivery of the same
-        # event, which waits for the first to commit) inserts nothing.
-        claim = _insert(db)(db.inbox).values(event_id=env["id"], type=env["type"], handled_at=utcnow())
-        if session.execute(claim.on_conflict_do_nothing().returning(db.inbox.c.event_id)).first() is None:
-            return False
-        token = correlation_id.set(env.get("correlationid"))
-        try:
-            handlers[env["type"]](evt, session)
-        finally:
-            correlation_id.reset(token)
-    return True
+        # One round trip claims the event ids: a duplicate (or a concurrent delivery of the same
+        # event, which waits for the first to commit) claims nothing.
+        claim = _insert(db)(db.inbox).values([
+            {"event_id": env["id"], "type": env["type"], "handled_at": utcnow()} for env, _ in batch])
+        claimed = set(session.scalars(claim.on_conflict_do_nothing().returning(db.inbox.c.event_id)))
+        handled = 0
+        for env, evt in batch:
+            if env["id"] not in claimed:
+                continue
+            claimed.discard(env["id"])  # the same event twice in one batch runs once
+            token = correlation_id.set(env.get("correlationid"))
+            try:
+                handlers[env["type"]](evt, session)
+            finally:
+                correlation_id.reset(token)
+            handled += 1
+    return handled
 
 
 def _insert(db: Database):
@@ -60,11 +72,19 @@ def deliver(db: Database, handlers: dict[str, Handler], env: dict) -> bool:
 
 
 class Worker(ConsumerMixin):
-    def __init__(self, db: Database, settings: Settings, handlers: dict[str, Handler], prefetch: int = 10):
+    """Consumes `<service>.events`. Under load, the messages already delivered (up to `batch`)
+    are handled in one transaction: one commit instead of one per event. If any of them fails,
+    that transaction is rolled back and each is handled on its own, with its retries; alone, a
+    message is handled the moment it arrives."""
+
+    def __init__(self, db: Database, settings: Settings, handlers: dict[str, Handler], prefetch: int = 100,
+                 batch: int = 50):
         self.db = db
         self.settings = settings
         self.handlers = handlers
         self.prefetch = prefetch
+        self.batch = batch
+        self.pending: list = []
         self.connection = connection(settings)
         name = f"{settings.service}.events"
         self.retry = Retry(settings.service, name, settings.retry_delays,
@@ -77,19 +97,53 @@ class Worker(ConsumerMixin):
         exchange(channel).declare()
         self.retry.declare(channel)
         self.producer = Producer(channel)
-        return [consumer_cls(queues=[self.queue], on_message=self.on_message, prefetch_count=self.prefetch)]
+        return [consumer_cls(queues=[self.queue], on_message=self.pending.append, prefetch_count=self.prefetch)]
 
-    def on_message(self, message) -> None:
-        try:
-            env, evt = parse(message.body)
-        except InvalidEvent as exc:
-            log.error("poison message on %s: %s", self.queue.name, exc)
-            self.retry.dead_letter(self.producer, message, f"invalid event: {exc}")
-            message.ack()
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        self.consuming = connection  # the mixin consumes on a clone of self.connection
+
+    def on_iteration(self) -> None:
+        """Between two waits for the broker: move due retries back (embedded bus), then take what
+        else has already arrived and handle it all."""
+        if self.producer is not None:
+            self.retry.pump(self.producer)
+        if not self.pending:
             return
-        if env["type"] not in self.handlers:
-            message.ack()  # a binding we no longer handle; nothing to do
-            return
+        while len(self.pending) < self.batch:
+            try:
+                self.consuming.drain_events(timeout=0)
+            except TimeoutError:
+                break
+        messages, self.pending[:] = list(self.pending), []
+        self.on_messages(messages)
+
+    def on_messages(self, messages: list) -> None:
+        batch = []
+        for message in messages:
+            try:
+                env, evt = parse(message.body)
+            except InvalidEvent as exc:
+                log.error("poison message on %s: %s", self.queue.name, exc)
+                self.retry.dead_letter(self.producer, message, f"invalid event: {exc}")
+                message.ack()
+                continue
+            if env["type"] not in self.handlers:
+                message.ack()  # a binding we no longer handle; nothing to do
+                continue
+            batch.append((message, env, evt))
+        if len(batch) > 1:
+            try:
+                handle_batch(self.db, self.handlers, [(env, evt) for _, env, evt in batch])
+            except Exception as exc:
+                log.warning("a batch of %d events failed (%r); handling each on its own", len(batch), exc)
+            else:
+                for message, _, _ in batch:
+                    message.ack()
+                return
+        for message, env, evt in batch:
+            self.on_message(message, env, evt)
+
+    def on_message(self, message, env: dict, evt: Any) -> None:
         try:
             if not handle(self.db, self.handlers, env, evt):
                 log.info("duplicate %s %s skipped", env["type"], env["id"])
@@ -98,10 +152,6 @@ class Worker(ConsumerMixin):
             log.warning("handling %s %s failed (%r): %s", env["type"], env["id"], exc, outcome,
                         exc_info=outcome == "dead-lettered")
         message.ack()  # only once it is handled, parked for a retry or dead-lettered
-
-    def on_iteration(self) -> None:
-        if self.producer is not None:
-            self.retry.pump(self.producer)
 
 
 def _run_periodic(db: Database, interval: float, job: Callable[[Session], Any], stop: threading.Event) -> None:

@@ -13,8 +13,8 @@ from mall_shared.config import Settings, broker_options
 from mall_shared.consumer import Worker
 from mall_shared.db import Database, bus_tables
 from mall_shared.dlq import main as mall_dlq_main
-from mall_shared.events import CONTENT_TYPE, Line, OrderCancelled, OrderPlaced
-from mall_shared.outbox import Relay, emit
+from mall_shared.events import CONTENT_TYPE, Line, OrderCancelled, OrderPlaced, envelope
+from mall_shared.outbox import Relay, connection, emit, exchange
 from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database, eventually
 
 metadata = MetaData()
@@ -240,3 +240,39 @@ def test_a_malformed_message_goes_straight_to_the_dead_letter_queue(database, se
                                 routing_key="OrderPlaced", content_type=CONTENT_TYPE, content_encoding="utf-8")
     dead = eventually(lambda: dead_letters(settings))
     assert "invalid event" in dead[0].headers["x-dead-reason"]
+
+
+def test_a_backlog_is_handled_in_batches_and_one_bad_event_spoils_none_of_the_others(
+        database, settings, running, monkeypatch):
+    """Events waiting in the queue are handled several to a transaction; when one of them fails,
+    that transaction is rolled back and each is handled on its own, so the good ones take effect
+    once and the bad one alone is retried and dead-lettered."""
+    import mall_shared.consumer as consumer
+    batches = []
+    real = consumer.handle_batch
+    monkeypatch.setattr(consumer, "handle_batch", lambda db, h, batch: batches.append(len(batch)) or real(db, h, batch))
+    good = [str(uuid.uuid4()) for _ in range(30)]
+    bad = good[17]
+
+    def sometimes(event, s):
+        s.execute(effects.insert().values(order_id=event.order_id, kind="placed"))
+        if event.order_id == bad:
+            raise RuntimeError("boom")
+
+    with connection(settings) as conn:
+        # The events wait in the queue (declared and bound as the worker does) before it starts.
+        exchange(conn.default_channel).declare()
+        worker = Worker(database, settings, {"OrderPlaced": sometimes})
+        worker.queue(conn.default_channel).declare()
+        worker.retry.declare(conn.default_channel)
+        dead_letters(settings)
+        producer = conn.Producer()
+        for order_id in good:
+            producer.publish(json.dumps(envelope(placed(order_id), "probe")).encode(), exchange="mall.events",
+                             routing_key="OrderPlaced", content_type=CONTENT_TYPE, content_encoding="utf-8")
+    running({"OrderPlaced": sometimes})
+    dead = eventually(lambda: dead_letters(settings))
+    assert json.loads(dead[0].body)["data"]["order_id"] == bad
+    eventually(lambda: all(count(database, o) == 1 for o in good if o != bad))
+    assert count(database, bad) == 0
+    assert max(batches) > 1

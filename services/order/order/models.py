@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mall_shared.api import Conflict
@@ -100,19 +100,36 @@ class Order(Base):
             self.cancel_reason = reason
         entry = OrderHistory(status=target, previous_status=previous, at=at, reason=reason, actor=actor,
                              kind="status")
-        self.history.append(entry)
+        self._record(entry)
         return entry
 
     def note(self, reason: str, actor: str, ref: str | None = None) -> OrderHistory | None:
         """Record a fact that changes no status (a failed payment, a refund, a late event);
         once per `ref`, so a second event with the same meaning adds nothing."""
-        if ref is not None and any(h.ref == ref for h in self.history):
+        if ref is not None and self._has_ref(ref):
             return None
         self.updated_at = utcnow()
         entry = OrderHistory(status=self.status, previous_status=self.status, at=self.updated_at, reason=reason,
                              actor=actor, kind="note", ref=ref)
-        self.history.append(entry)
+        self._record(entry)
         return entry
+
+    # The saga's workers change an order without reading its history (lock_order(..., whole=False)):
+    # a history entry is then added as a row, and a note's ref looked up, without loading the rest.
+    def _record(self, entry: OrderHistory) -> None:
+        state = inspect(self)
+        if "history" in state.dict:
+            self.history.append(entry)
+        else:
+            entry.order_id = self.id
+            state.session.add(entry)
+
+    def _has_ref(self, ref: str) -> bool:
+        state = inspect(self)
+        if "history" in state.dict:
+            return any(h.ref == ref for h in self.history)
+        return state.session.scalar(select(OrderHistory.id).where(OrderHistory.order_id == self.id,
+                                                                  OrderHistory.ref == ref).limit(1)) is not None
 
     def is_at_or_past(self, target: str) -> bool:
         """Already there, or further along the happy path (a late or repeated event)."""

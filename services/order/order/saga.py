@@ -26,7 +26,7 @@ TIMEOUT_BATCH = 100
 
 
 def _locked(session: Session, order_id: str, what: str) -> Order | None:
-    order = lock_order(session, order_id)
+    order = lock_order(session, order_id, whole=False)
     if order is None:
         # Not one of ours (or a foreign test event): nothing to change, and retrying cannot help.
         log.warning("%s for unknown order %s ignored", what, order_id)

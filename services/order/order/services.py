@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 from marshmallow import ValidationError
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from mall_shared.api import BadRequest, Conflict, NotFound
 from mall_shared.auth import Identity
@@ -77,9 +77,12 @@ def change_status(session: Session, order: Order, target: str, reason: str | Non
                                      currency=order.currency))
 
 
-def lock_order(session: Session, order_id: str) -> Order | None:
-    # Two workers (or a worker and a request) may act on one order at once: serialize them.
-    return session.get(Order, order_id, with_for_update=True)
+def lock_order(session: Session, order_id: str, whole: bool = True) -> Order | None:
+    """The order, locked: two workers (or a worker and a request) acting on one order at once
+    are serialized. `whole=False` leaves its lines and history unread (the saga's steps need
+    neither; a response does)."""
+    options = [] if whole else [lazyload(Order.lines), lazyload(Order.history)]
+    return session.get(Order, order_id, with_for_update=True, options=options)
 
 
 # ---- checkout --------------------------------------------------------------------------------
