@@ -201,7 +201,7 @@ def process_order(session: Session, order_id: str, identity: Identity) -> Order:
 
 
 def cancel_order(session: Session, order_id: str, identity: Identity, reason: str | None = None) -> Order:
-    """Cancel before shipment, by its customer or staff: catalog releases the stock and
+    """Cancel until staff process it (PROCESSING), by its customer or staff: catalog releases the stock and
     payment refunds a paid order when they hear OrderCancelled."""
     order = _own_locked(session, order_id, identity)
     who = "staff" if identity.is_staff else "customer"
