@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from pathlib import Path
 from queue import Empty
 
@@ -74,10 +75,29 @@ class Channel(filesystem.Channel):
                 os.rename(os.path.join(self.data_folder_in, name), held)
             except OSError:
                 continue  # another consumer took it
-            payload = loads(held.read_bytes())
+            payload = self._read(held)
+            if payload is None:  # still empty after a second: back to the queue, for later
+                held.rename(Path(self.data_folder_in) / name)
+                continue
             self._inflight[payload["properties"]["delivery_tag"]] = held
             return payload
         raise Empty()
+
+    @staticmethod
+    def _read(path: Path, attempts: int = 200) -> dict | None:
+        """The message in `path`. A publisher creates the file, then locks it and writes: taken in
+        between, it is empty at first, so wait for the writer's lock (and the bytes) a moment."""
+        for _ in range(attempts):
+            with path.open("rb") as f:
+                filesystem.lock(f, filesystem.LOCK_SH)
+                try:
+                    data = f.read()
+                finally:
+                    filesystem.unlock(f)
+            if data:
+                return loads(data)
+            time.sleep(0.005)
+        return None
 
     def _settled(self, delivery_tag) -> None:
         path = self._inflight.pop(delivery_tag, None)
