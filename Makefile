@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := services/catalog services/order services/payment services/crm services/logistics gateway
+PACKAGES := services/catalog services/order services/payment services/crm services/logistics services/reports gateway
 export PATH := $(abspath $(BIN)):$(PATH)
 
 # The embedded default: SQLite files and kombu's filesystem bus under var/, sandbox providers on.
@@ -14,12 +14,14 @@ export MALL_ADMIN_EMAIL ?= admin@mall.local
 export MALL_ADMIN_PASSWORD ?= mall-admin-2026
 export MALL_GATEWAY_PORT ?= 8080
 export WEB_CONCURRENCY ?= 1
+# The web app calls the API for its visitors from this address: the gateway's limits count each visitor.
+export MALL_GATEWAY_TRUSTED_PROXIES ?= 127.0.0.1
 
-.PHONY: run test chaos demo bench install lint docs clean compose-env
+.PHONY: run test chaos demo bench install lint docs screenshots clean compose-env
 
-$(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+$(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml) web/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e "shared[test]" $(foreach p,$(PACKAGES),-e $(p)) honcho ruff
+	$(BIN)/pip install -q -e "shared[test]" $(foreach p,$(PACKAGES),-e $(p)) -e "web[test]" honcho ruff
 	touch $@
 
 install: $(STAMP)
@@ -30,6 +32,7 @@ run: $(STAMP)
 	@mall-migrate
 	@echo ""
 	@echo "  mall gateway:  http://localhost:$(MALL_GATEWAY_PORT)   (health: /readyz, API: /api/...)"
+	@echo "  storefront:    http://localhost:$(MALL_GATEWAY_PORT)/   admin console: http://localhost:$(MALL_GATEWAY_PORT)/admin/"
 	@echo "  admin login:   $(MALL_ADMIN_EMAIL) / $(MALL_ADMIN_PASSWORD)"
 	@echo "  data:          $(MALL_DATA_DIR)  (SQLite files, filesystem event bus)"
 	@echo "  walk the story in another shell: make demo"
@@ -51,7 +54,7 @@ bench: $(STAMP)
 	python bench/run.py
 
 lint: $(STAMP)
-	ruff check shared services gateway tests scripts bench
+	ruff check shared services gateway tests scripts bench web
 
 docs: $(STAMP)
 	python scripts/gen_event_docs.py
@@ -60,6 +63,10 @@ docs: $(STAMP)
 # The secrets docker-compose.yml requires, random, into .env (kept if already there).
 compose-env:
 	$(PYTHON) scripts/compose_env.py
+
+# The web app's main pages as PNGs (docs/screenshots/), taken by the browser tests on real processes.
+screenshots: $(STAMP)
+	MALL_SCREENSHOTS=$(abspath docs/screenshots) pytest -q tests/e2e/test_web_story.py tests/e2e/test_web_guards.py
 
 clean:
 	rm -rf var

@@ -109,6 +109,23 @@ def checkout(platform, demo, watcher: OrderWatcher, admin, orders: int, clients:
     return out
 
 
+def settle(platform, timeout: float = 300) -> None:
+    """Wait until every service's queue is empty: the last phase's saga has finished."""
+    from kombu import Connection
+
+    from mall_shared.config import SERVICES
+    deadline = time.monotonic() + timeout
+    with Connection(platform.broker_url) as conn:
+        channel = conn.channel()
+        while time.monotonic() < deadline:
+            depths = [channel.queue_declare(f"{s}.events", passive=True).message_count for s in SERVICES]
+            if not any(depths):
+                time.sleep(1)  # what was delivered but not yet acked
+                return
+            time.sleep(0.5)
+    raise TimeoutError(f"queues still hold {depths} after {timeout}s")
+
+
 def flash_sale(platform, demo, watcher: OrderWatcher, admin, units: int = 50, buyers: int = 500) -> dict:
     """`buyers` single-unit orders for `units` units at once, two catalog workers competing."""
     sku_id = new_sku(demo, admin, stock=units, price=9900)
@@ -219,15 +236,18 @@ def main() -> None:
             if "checkout" not in skip:
                 mall["checkout"] = checkout(platform, demo, watcher, admin, args.orders, args.clients, args.single)
                 print("checkout", json.dumps(mall["checkout"]), flush=True)
-            if "wrk" not in skip:
-                mall["wrk"] = wrk(platform, demo, admin)
-                print("wrk", json.dumps(mall["wrk"]), flush=True)
             if "flash_sale" not in skip:
+                settle(platform)
                 platform.add_worker("catalog")
                 time.sleep(1)  # the second worker's consumer is up before the sale starts
                 mall["flash_sale"] = flash_sale(platform, demo, watcher, admin)
                 print("flash sale", json.dumps(mall["flash_sale"]), flush=True)
+            if "wrk" not in skip:
+                settle(platform)
+                mall["wrk"] = wrk(platform, demo, admin)
+                print("wrk", json.dumps(mall["wrk"]), flush=True)
             if "browse" not in skip:
+                settle(platform)
                 mall["browse"] = browse(platform)
                 print("browse", json.dumps(mall["browse"]), flush=True)
         finally:

@@ -4,3 +4,4 @@ CREATE DATABASE mall_order;
 CREATE DATABASE mall_payment;
 CREATE DATABASE mall_crm;
 CREATE DATABASE mall_logistics;
+CREATE DATABASE mall_reports;

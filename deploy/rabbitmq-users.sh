@@ -11,34 +11,40 @@ prefix="${MALL_BUS_USER_PREFIX:-mall-}"
 provision_catalog() {
   user="${prefix}catalog" password="${MALL_BUS_PASSWORD_CATALOG:?MALL_BUS_PASSWORD_CATALOG is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
-  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|catalog\..*)$' '^(mall\.events|catalog\..*)$' '^(mall\.events|catalog\..*)$'
-  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(ProductListed|ProductDelisted|StockReserved|StockRejected|StockReleased|StockDepleted|StockReplenished|SkuChanged)$' '.*'
+  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|catalog\..*|mall\.archive)$' '^(mall\.events|catalog\..*|mall\.archive)$' '^(mall\.events|catalog\..*)$'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(ProductListed|ProductDelisted|StockReserved|StockRejected|StockReleased|StockDepleted|StockReplenished|SkuChanged|StockAdjusted|ProductViewed)$' '.*'
 }
 provision_order() {
   user="${prefix}order" password="${MALL_BUS_PASSWORD_ORDER:?MALL_BUS_PASSWORD_ORDER is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
-  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|order\..*)$' '^(mall\.events|order\..*)$' '^(mall\.events|order\..*)$'
+  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|order\..*|mall\.archive)$' '^(mall\.events|order\..*|mall\.archive)$' '^(mall\.events|order\..*)$'
   ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(OrderPlaced|OrderStatusChanged|OrderCancelled|OrderCompleted)$' '.*'
 }
 provision_payment() {
   user="${prefix}payment" password="${MALL_BUS_PASSWORD_PAYMENT:?MALL_BUS_PASSWORD_PAYMENT is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
-  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|payment\..*)$' '^(mall\.events|payment\..*)$' '^(mall\.events|payment\..*)$'
+  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|payment\..*|mall\.archive)$' '^(mall\.events|payment\..*|mall\.archive)$' '^(mall\.events|payment\..*)$'
   ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(PaymentConfirmed|PaymentFailed|RefundCompleted)$' '.*'
 }
 provision_crm() {
   user="${prefix}crm" password="${MALL_BUS_PASSWORD_CRM:?MALL_BUS_PASSWORD_CRM is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
-  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|crm\..*)$' '^(mall\.events|crm\..*)$' '^(mall\.events|crm\..*)$'
+  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|crm\..*|mall\.archive)$' '^(mall\.events|crm\..*|mall\.archive)$' '^(mall\.events|crm\..*)$'
   ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(CustomerRegistered|AddressSaved|AddressDeleted|PointsAwarded|PointsAdjusted|TierChanged|ReviewPosted|ReviewHidden)$' '.*'
 }
 provision_logistics() {
   user="${prefix}logistics" password="${MALL_BUS_PASSWORD_LOGISTICS:?MALL_BUS_PASSWORD_LOGISTICS is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
-  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|logistics\..*)$' '^(mall\.events|logistics\..*)$' '^(mall\.events|logistics\..*)$'
+  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|logistics\..*|mall\.archive)$' '^(mall\.events|logistics\..*|mall\.archive)$' '^(mall\.events|logistics\..*)$'
   ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(DeliveryMethodChanged|Shipped|ShipmentUpdated|Delivered|ReturnRequested|ReturnApproved|ReturnRefused|ReturnShipped|ReturnReceived)$' '.*'
+}
+provision_reports() {
+  user="${prefix}reports" password="${MALL_BUS_PASSWORD_REPORTS:?MALL_BUS_PASSWORD_REPORTS is required}"
+  ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
+  ctl set_permissions -p "$vhost" "$user" '^(mall\.events|reports\..*|mall\.archive)$' '^(mall\.events|reports\..*|mall\.archive)$' '^(mall\.events|reports\..*|mall\.archive)$'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^$' '.*'
 }
 ctl await_startup
 ctl list_vhosts | grep -qx "$vhost" || ctl add_vhost "$vhost"
-for service in ${@:-catalog order payment crm logistics}; do "provision_$service"; done
+for service in ${@:-catalog order payment crm logistics reports}; do "provision_$service"; done
 echo "bus users ready in vhost $vhost"

@@ -10,7 +10,7 @@ import argparse
 import secrets
 from pathlib import Path
 
-SERVICES = ("catalog", "order", "payment", "crm", "logistics")
+SERVICES = ("catalog", "order", "payment", "crm", "logistics", "reports")
 SECRETS = ("MALL_ADMIN_PASSWORD", "MALL_POSTGRES_PASSWORD", "MALL_RABBITMQ_PASSWORD",
            *(f"MALL_BUS_PASSWORD_{s.upper()}" for s in SERVICES))
 

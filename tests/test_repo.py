@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("catalog", "order", "payment", "crm", "logistics")
+SERVICES = ("catalog", "order", "payment", "crm", "logistics", "reports")
 
 
 def test_docker_compose_file_is_valid_and_has_a_web_and_a_worker_per_service():
@@ -24,7 +24,8 @@ def test_docker_compose_file_is_valid_and_has_a_web_and_a_worker_per_service():
                            capture_output=True, text=True, env=env).stdout.split()
     for s in SERVICES:
         assert s in names and f"{s}-worker" in names
-        assert (ROOT / "services" / s / "Dockerfile").exists()
+        assert (ROOT / "services" / s / "pyproject.toml").exists()
+    assert (ROOT / "shared" / "Dockerfile").exists()  # one image recipe, SERVICE as a build arg
     assert {"gateway", "rabbitmq", "postgres"} <= set(names)
 
 
@@ -32,6 +33,6 @@ def test_the_event_catalog_in_docs_matches_the_code():
     subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_event_docs.py"), "--check"], check=True)
 
 
-def test_the_procfile_starts_a_web_and_a_worker_per_service_and_the_gateway():
+def test_the_procfile_starts_a_web_and_a_worker_per_service_the_gateway_and_the_web_app():
     entries = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert set(entries) == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "gateway"}
+    assert set(entries) == {*SERVICES, *(f"{s}-worker" for s in SERVICES), "gateway", "web"}

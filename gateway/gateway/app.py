@@ -13,13 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from mall_shared.api import DomainError, NotFound, error_body
 from mall_shared.auth import TokenRevoked, bearer_token, verify_token
 from mall_shared.db import new_id
 
+from .clients import client_key
 from .config import ROUTES, GatewaySettings
 from .paths import check_path, raw_path
 from .proxy import forward
@@ -31,11 +31,11 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 def create_app(settings: GatewaySettings | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings or GatewaySettings.load()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # /static/... belongs to the web app
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     # Counters live in MALL_GATEWAY_RATE_LIMIT_STORAGE (redis://… shares them between every
     # gateway process and replica); were it unreachable, each process keeps counting in memory.
-    limiter = Limiter(get_remote_address, app=app, default_limits=[settings.rate_limit],
+    limiter = Limiter(client_key(settings.trusted_proxies), app=app, default_limits=[settings.rate_limit],
                       storage_uri=settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix,
                       in_memory_fallback_enabled=True, headers_enabled=True)
     timeouts = (settings.connect_timeout, settings.read_timeout)
@@ -74,6 +74,13 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         if service not in settings.services:
             return _error(404, "not_found", f"No service {service!r}")
         return forward_get(settings.services[service] + "/openapi.json", service, timeouts)
+
+    if settings.web_url:
+        @app.route("/", methods=METHODS)
+        @app.route("/<path:rest>", methods=METHODS)
+        def web(rest: str = ""):
+            """The storefront at /, the admin console at /admin/, their static files: the web app."""
+            return forward(request, "web", settings.web_url, g.request_id, timeouts)
 
     @app.get("/healthz")
     @limiter.exempt

@@ -8,7 +8,7 @@ from mall_shared.config import SERVICES, Settings, service_url
 
 # /api/<area>/... goes to the service that owns the area.
 ROUTES = {"auth": "crm", "crm": "crm", "catalog": "catalog", "orders": "order",
-          "payments": "payment", "logistics": "logistics"}
+          "payments": "payment", "logistics": "logistics", "reports": "reports"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class GatewaySettings:
     rate_limit_prefix: str = "mall-gateway"
     # How often (s) each process fetches newly revoked tokens from crm; 0 turns it off.
     revocation_poll: float = 1.0
+    # The storefront and admin console (web/): every path outside /api, /openapi and the health checks.
+    web_url: str = ""
+    # Proxies whose X-Forwarded-For the rate limits believe (the web app's address).
+    trusted_proxies: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> GatewaySettings:
@@ -39,4 +43,7 @@ class GatewaySettings:
             rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
             register_rate_limit=env("MALL_GATEWAY_REGISTER_RATE_LIMIT") or "10 per hour",
             revocation_poll=float(env("MALL_GATEWAY_REVOCATION_POLL") or 1),
+            web_url=(env("WEB_URL") or "http://127.0.0.1:8007").rstrip("/"),
+            trusted_proxies=frozenset(a.strip() for a in (env("MALL_GATEWAY_TRUSTED_PROXIES") or "").split(",")
+                                      if a.strip()),
         )

@@ -30,6 +30,10 @@ def upstream():
     def echo(rest):
         if rest == "catalog/slow":
             time.sleep(2)
+        if rest == "web/login":  # the web app starting a session for one browser
+            return {"cookie": request.headers.get("Cookie")}, 200, {"Set-Cookie": "mall_session=alice; HttpOnly"}
+        if rest == "web/whoami":
+            return {"cookie": request.headers.get("Cookie")}, 200
         return {"path": request.full_path, "method": request.method, "body": request.get_data(as_text=True),
                 "request_id": request.headers.get("X-Request-ID"),
                 "authorization": request.headers.get("Authorization")}, 201
@@ -54,7 +58,7 @@ def upstream():
 
 @pytest.fixture
 def gateway(upstream, keys):
-    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")}
+    services = {s: upstream for s in ("catalog", "order", "payment", "crm", "logistics", "reports")}
     services["logistics"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = GatewaySettings(services=services, jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
                                rate_limit="10000 per minute", login_rate_limit="3 per minute",
@@ -180,3 +184,50 @@ def test_a_revoked_token_is_refused_at_the_gateway_within_a_poll(gateway, keys):
     assert gateway.get("/api/orders", headers=by_login).status_code == 401
     live = {"Authorization": f"Bearer {keys.token(jti='another', sid='another-login')}"}
     assert gateway.get("/api/orders", headers=live).status_code == 201
+
+
+def test_pages_outside_the_api_go_to_the_web_app_and_the_api_stays_with_the_services(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://", web_url=upstream + "/api/web")
+    gateway = create_app(settings).test_client()
+    assert gateway.get("/admin/orders?status=PAID").json["path"] == "/api/web/admin/orders?status=PAID"
+    assert gateway.get("/").json["path"].rstrip("?") == "/api/web/"
+    assert gateway.get("/api/orders/abc").json["path"].rstrip("?") == "/api/orders/abc"
+    assert gateway.get("/api/nowhere/x").status_code == 404
+    assert gateway.get("/healthz").json["service"] == "gateway"
+    assert gateway.get("/static/mall.css").json["path"].rstrip("?") == "/api/web/static/mall.css"
+
+
+def test_one_browsers_session_cookie_never_travels_with_another_browsers_request(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage="memory://", web_url=upstream + "/api")
+    alice = create_app(settings).test_client()
+    res = alice.get("/web/login")
+    assert res.headers["Set-Cookie"].startswith("mall_session=alice")
+    bob = alice.application.test_client()  # another browser: no cookies of its own
+    assert bob.get("/web/whoami").json["cookie"] is None
+    assert alice.get("/web/whoami").json["cookie"] == "mall_session=alice"
+
+
+def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clients_own_claim(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
+                               rate_limit="10000 per minute", login_rate_limit="2 per minute",
+                               rate_limit_storage="memory://", trusted_proxies=frozenset({"10.0.0.5"}))
+    gateway = create_app(settings).test_client()
+
+    def login(peer: str, forwarded: str | None = None) -> int:
+        headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        return gateway.post("/api/auth/login", headers=headers, environ_base={"REMOTE_ADDR": peer}).status_code
+
+    # The web app (trusted) logs in two visitors twice each: each visitor has their own limit.
+    assert [login("10.0.0.5", "1.1.1.1"), login("10.0.0.5", "1.1.1.1"), login("10.0.0.5", "1.1.1.1")] == \
+        [201, 201, 429]
+    assert login("10.0.0.5", "2.2.2.2") == 201
+    # A client claiming to be someone else is counted as itself.
+    assert [login("3.3.3.3", "4.4.4.4"), login("3.3.3.3", "5.5.5.5"), login("3.3.3.3", "6.6.6.6")] == \
+        [201, 201, 429]

@@ -15,31 +15,35 @@ import argparse
 import re
 from pathlib import Path
 
+from . import archive
 from .config import SERVICES
 from .events import EVENT_TYPES, EXCHANGE
 
 # The facts each service owns (README "Events"); every event type has exactly one publisher.
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "catalog": ("ProductListed", "ProductDelisted", "StockReserved", "StockRejected", "StockReleased",
-                "StockDepleted", "StockReplenished", "SkuChanged"),
+                "StockDepleted", "StockReplenished", "SkuChanged", "StockAdjusted", "ProductViewed"),
     "order": ("OrderPlaced", "OrderStatusChanged", "OrderCancelled", "OrderCompleted"),
     "payment": ("PaymentConfirmed", "PaymentFailed", "RefundCompleted"),
     "crm": ("CustomerRegistered", "AddressSaved", "AddressDeleted", "PointsAwarded", "PointsAdjusted",
             "TierChanged", "ReviewPosted", "ReviewHidden"),
     "logistics": ("DeliveryMethodChanged", "Shipped", "ShipmentUpdated", "Delivered", "ReturnRequested",
                   "ReturnApproved", "ReturnRefused", "ReturnShipped", "ReturnReceived"),
+    "reports": (),  # built only from the bus: it publishes nothing
 }
 
 
 def permissions(service: str) -> tuple[str, str, str]:
-    """(configure, write, read) regexes: `mall.events` and the service's own `<service>.*`."""
-    own = rf"^({re.escape(EXCHANGE)}|{re.escape(service)}\..*)$"
-    return own, own, own
+    """(configure, write, read) regexes: `mall.events` and the service's own `<service>.*`; every
+    relay declares and binds the event archive (`mall.archive`), which only reports reads back."""
+    own = rf"{re.escape(EXCHANGE)}|{re.escape(service)}\..*"
+    archived = rf"^({own}|{re.escape(archive.STREAM)})$"
+    return archived, archived, archived if service == "reports" else f"^({own})$"
 
 
 def topic_write(service: str) -> str:
     """The routing keys (event types) the service may publish to `mall.events`."""
-    return "^(" + "|".join(PUBLISHES[service]) + ")$"
+    return "^(" + "|".join(PUBLISHES[service]) + ")$" if PUBLISHES[service] else "^$"
 
 
 def script(services: tuple[str, ...] = SERVICES) -> str:

@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SERVICES = ("catalog", "order", "payment", "crm", "logistics")
-DEFAULT_PORTS = {"catalog": 8001, "order": 8002, "payment": 8003, "crm": 8004, "logistics": 8005}
+SERVICES = ("catalog", "order", "payment", "crm", "logistics", "reports")
+DEFAULT_PORTS = {"catalog": 8001, "order": 8002, "payment": 8003, "crm": 8004, "logistics": 8005,
+                 "reports": 8006}
 
 
 def _env(name: str, default: str) -> str:

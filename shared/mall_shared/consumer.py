@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from .config import Settings
 from .db import Database, utcnow
-from .events import InvalidEvent, correlation_id, parse
+from .events import InvalidEvent, correlation_id, current_envelope, parse
 from .outbox import Relay, connection, exchange
 from .prune import prune_interval, pruning_job
 from .retry import Retry
@@ -52,11 +52,12 @@ def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[d
             if env["id"] not in claimed:
                 continue
             claimed.discard(env["id"])  # the same event twice in one batch runs once
-            token = correlation_id.set(env.get("correlationid"))
+            token, env_token = correlation_id.set(env.get("correlationid")), current_envelope.set(env)
             try:
                 handlers[env["type"]](evt, session)
             finally:
                 correlation_id.reset(token)
+                current_envelope.reset(env_token)
             handled += 1
     return handled
 

@@ -24,6 +24,10 @@ CONTENT_TYPE = "application/cloudevents+json"
 # from X-Request-ID; the consumer sets it from the event it is handling.
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
+# The envelope of the event being handled (the consumer sets it), for a handler that needs its
+# `time` or `id` besides the data: a read model counts a fact on the day it happened.
+current_envelope: ContextVar[dict | None] = ContextVar("current_envelope", default=None)
+
 EVENT_TYPES: dict[str, type] = {}
 
 
@@ -42,6 +46,12 @@ class Line:
 
 
 @dataclass(frozen=True)
+class ProductViews:
+    product_id: str
+    count: int
+
+
+@dataclass(frozen=True)
 class Address:
     name: str
     phone: str
@@ -57,6 +67,29 @@ class Address:
 class ProductListed:
     product_id: str
     name: str
+    category_id: str | None = None
+    category_name: str | None = None
+    sku_ids: list[str] | None = None
+
+
+@event
+class ProductViewed:
+    """Product-page views counted by one catalog process over [period_start, period_end):
+    one event per batch, never one per view."""
+    period_start: str
+    period_end: str
+    views: list[ProductViews]
+
+
+@event
+class StockAdjusted:
+    """Staff received goods or corrected a count (kind `received` / `adjusted`), or a return
+    came back (`returned`): `stock` is the SKU's available stock after it."""
+    sku_id: str
+    product_id: str
+    kind: str
+    quantity: int
+    stock: int
 
 
 @event
@@ -69,6 +102,7 @@ class ProductDelisted:
 class StockReserved:
     order_id: str
     lines: list[Line]
+    stock: dict[str, int] | None = None  # each line's SKU: its available stock after this
 
 
 @event
@@ -82,6 +116,7 @@ class StockRejected:
 class StockReleased:
     order_id: str
     lines: list[Line]
+    stock: dict[str, int] | None = None  # each line's SKU: its available stock after this
 
 
 @event
@@ -410,4 +445,4 @@ def json_schema(event_type: str) -> dict:
     return schema
 
 
-__all__ = ["EVENT_TYPES", "EXCHANGE", "Line", "Address", "envelope", "parse", "json_schema"]
+__all__ = ["EVENT_TYPES", "EXCHANGE", "Line", "ProductViews", "Address", "envelope", "parse", "json_schema"]

@@ -59,3 +59,44 @@ def main() -> None:
     for service in args.services or SERVICES:
         upgrade(service)
         print(f"{service}: database at head")
+
+
+# ---- steps every service's migrations share ----------------------------------------------------
+def create_bus_tables() -> None:
+    """Alembic step: the outbox and inbox tables of mall_shared.db.bus_tables (a new service's
+    first migration calls this instead of copying them)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from .db import BigId, UTCDateTime
+
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.String(length=80), nullable=False),
+        sa.Column("handled_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", name=op.f("pk_inbox")),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("type", sa.String(length=80), nullable=False),
+        sa.Column("envelope", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_published_at"), ["published_at"], unique=False)
+
+
+def drop_bus_tables() -> None:
+    """Alembic step: undo create_bus_tables()."""
+    from alembic import op
+
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_published_at"))
+    op.drop_table("outbox")
+    op.drop_table("inbox")

@@ -23,6 +23,7 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from . import archive
 from .config import Settings
 from .db import Database, utcnow
 from .events import CONTENT_TYPE, EXCHANGE, envelope
@@ -85,6 +86,7 @@ class Relay:
         self.db = db
         self.settings = settings
         self.batch = batch
+        self.archive = archive.appender(settings)
 
     def publish_pending(self, producer: Producer) -> int:
         outbox = self.db.outbox
@@ -106,6 +108,8 @@ class Relay:
                     delivery_mode=2,
                     message_id=row.event_id,
                 )
+            if rows and self.archive:
+                self.archive.append(row.envelope for row in rows)
             if rows:
                 session.execute(
                     update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
@@ -120,6 +124,7 @@ class Relay:
                     conn.ensure_connection(max_retries=3)
                     producer = Producer(conn.channel())
                     exchange(producer.channel).declare()
+                    archive.declare(producer.channel, self.settings)
                     listener = self._listen()
                     log.info("outbox relay connected to %s", conn.as_uri())
                     while not stop.is_set():

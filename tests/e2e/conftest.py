@@ -1,5 +1,7 @@
 import importlib.util
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,7 +30,8 @@ def demo():
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
-    with running(tmp_path_factory.mktemp("platform")) as p:
+    # With the web app: one more process, and the browser tests share this platform.
+    with running(tmp_path_factory.mktemp("platform"), web=True) as p:
         yield p
 
 
@@ -85,3 +88,15 @@ def pytest_runtest_makereport(item, call):
     platform = funcargs.get("platform") or funcargs.get("embedded")
     if report.failed and platform is not None:
         report.sections.append(("platform logs", platform.logs(tail=30)))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium driven by Playwright (Debian's chromium: `apt-get install chromium`, as .ci/run does)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("MALL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()

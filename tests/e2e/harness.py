@@ -39,8 +39,10 @@ def running(workdir: Path, **kwargs) -> Iterator[Platform]:
 
 class Platform:
     def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None,
-                 embedded: bool = False, broker_url: str | None = None, database_admin_url: str | None = None):
+                 embedded: bool = False, web: bool = False, broker_url: str | None = None,
+                 database_admin_url: str | None = None):
         """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ).
+        web: also start the web app (storefront and admin console), served by the gateway at `/`.
         broker_url / database_admin_url: servers of the caller's own (the chaos tests restart them)."""
         self.given_broker_url = broker_url
         self.database_admin_url = database_admin_url
@@ -53,6 +55,8 @@ class Platform:
         self.broker_url = ""
         self.ports = {s: free_port() for s in SERVICES}
         self.gateway_port = free_port()
+        self.web = web
+        self.web_port = free_port()
         self.gateway = f"http://127.0.0.1:{self.gateway_port}"
         self.admin = ("admin@e2e.mall", "admin-pass-2026")
 
@@ -60,7 +64,7 @@ class Platform:
     def env(self) -> dict:
         keys = self.workdir / "keys"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("MALL_", "CATALOG_", "ORDER_", "PAYMENT_",
-                                                                          "CRM_", "LOGISTICS_"))}
+                                                                          "CRM_", "LOGISTICS_", "REPORTS_"))}
         env.update({
             "PATH": f"{BIN}:{env.get('PATH', '')}",
             "MALL_DATA_DIR": str(self.workdir / "data"),
@@ -79,6 +83,9 @@ class Platform:
             "ORDER_MAX_UNPAID_PER_SKU": "100000",
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "16",
+            "WEB_URL": f"http://127.0.0.1:{self.web_port}",
+            "MALL_WEB_API_URL": self.gateway,
+            "CATALOG_VIEWS_FLUSH_INTERVAL": "0.5",  # product views reach the reports within a test
         })
         for s in SERVICES:
             env[f"{s.upper()}_DATABASE_URL"] = self.databases[s]
@@ -107,6 +114,9 @@ class Platform:
                 self._spawn(f"{s}-worker-{i}", [f"{s}-worker"])
         self._spawn("gateway", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
                                 f"127.0.0.1:{self.gateway_port}", "gateway.app:create_app()"])
+        if self.web:
+            self._spawn("web", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
+                                f"127.0.0.1:{self.web_port}", "web.app:create_app()"])
         try:
             self.wait_ready()
         except BaseException:
@@ -133,7 +143,8 @@ class Platform:
             if dead:
                 raise RuntimeError(f"processes exited: {dead}\n{self.logs(dead)}")
             try:
-                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200:
+                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200 and (
+                        not self.web or requests.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2).ok):
                     return
             except requests.RequestException:
                 pass

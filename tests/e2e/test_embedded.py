@@ -2,18 +2,22 @@
 filesystem bus, with every real process started."""
 import os
 import signal
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
-from harness import running
+from harness import BIN, running
 from mall_shared.testing import eventually
 from scenarios import new_customer, new_product
 
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory):
-    with running(tmp_path_factory.mktemp("embedded"), embedded=True) as p:
+    with running(tmp_path_factory.mktemp("embedded"), embedded=True, web=True) as p:
         yield p
 
 
@@ -22,6 +26,28 @@ def test_the_story_passes_on_sqlite_and_the_filesystem_bus(embedded, demo):
     final = out["customers"]["alice"].get(f"/api/orders/{out['order']['id']}")
     assert final["status"] == "COMPLETED"
     assert out["refused"]["error"]["code"] == "sku_unavailable"
+
+
+def test_the_storefront_shows_the_storys_shoe_with_size_41_sold_out(embedded, demo):
+    out = demo.run_story(embedded.gateway, *embedded.admin, say=lambda *_: None)
+    page = requests.get(f"{embedded.gateway}/products/{out['product']['id']}", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert "Runner" in page.text and page.text.count("已售罄") == 1  # size 41 only; 42 is on sale
+
+
+def test_the_reports_count_the_story_and_replay_from_the_embedded_archive(embedded, demo):
+    admin = demo.login(embedded.gateway, *embedded.admin)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    def paid():
+        return admin.get(f"/api/reports/sales?from={today}&to={today}")["totals"]["orders_paid"] >= 1
+
+    demo.wait_for("the reports to count the story's payment", paid)
+    assert (embedded.workdir / "bus" / "archive.db").exists()
+    done = subprocess.run([str(BIN / "mall-replay"), "reports"], env=embedded.env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "already handled" in done.stdout and " 0 failed" in done.stdout
 
 
 def test_a_worker_killed_mid_burst_loses_no_event_on_the_embedded_bus(embedded, demo):

@@ -49,7 +49,7 @@ def test_the_gateway_answers_for_every_service_and_refuses_a_forged_token(platfo
     import requests
 
     ready = requests.get(platform.gateway + "/readyz", timeout=5).json()
-    assert set(ready["services"]) == {"catalog", "order", "payment", "crm", "logistics"}
+    assert set(ready["services"]) == {"catalog", "order", "payment", "crm", "logistics", "reports"}
     res = requests.get(platform.gateway + "/api/orders", headers={"Authorization": "Bearer forged"}, timeout=5)
     assert res.status_code == 401 and res.json()["error"]["code"] == "invalid_token"
     res = requests.post(platform.gateway + "/api/orders", json={"items": "nope"}, timeout=5)

@@ -1,4 +1,5 @@
 """catalog's HTTP API. Thin views: validate, open a transaction, call one use case, return."""
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -96,8 +97,12 @@ class ProductDetail(MethodView):
     @products.response(200, ProductSchema)
     def get(self, product_id):
         """A product with its SKUs and what each has available"""
+        staff = _is_staff()
         with transaction() as session:
-            return services.get_product(session, product_id, staff=_is_staff())
+            product = services.get_product(session, product_id, staff=staff)
+        if not staff:  # a shopper's page view, counted in memory and published in batches
+            current_app.extensions["catalog_views"].count(product.id)
+        return product
 
 
     @requires("staff")

@@ -12,6 +12,7 @@ from mall_shared.events import (
     Line,
     ProductDelisted,
     ProductListed,
+    StockAdjusted,
     StockDepleted,
     StockRejected,
     StockReleased,
@@ -20,7 +21,7 @@ from mall_shared.events import (
 )
 from mall_shared.outbox import emit
 
-from .models import CancelledOrder, Product, Reservation, Sku, StockMovement
+from .models import CancelledOrder, Category, Product, Reservation, Sku, StockMovement
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ def _lock_skus(session: Session, ids: list[str]) -> dict[str, Sku]:
     return {s.id: s for s in skus}
 
 
+def product_listed(session: Session, product: Product) -> ProductListed:
+    """The fact of a product going on sale, with what a subscriber needs to group its sales."""
+    category = session.get(Category, product.category_id)
+    return ProductListed(product_id=product.id, name=product.name, category_id=product.category_id,
+                         category_name=category.name if category else None, sku_ids=[s.id for s in product.skus])
+
+
 def _after_stock_change(session: Session, sku: Sku) -> None:
     """Delist what ran out and relist what came back, emitting the facts."""
     change = sku.refresh_status()
@@ -55,7 +63,7 @@ def _after_stock_change(session: Session, sku: Sku) -> None:
     elif change == "replenished":
         emit(session, StockReplenished(sku_id=sku.id, product_id=product.id, stock=sku.available))
         if product.status == "delisted" and product.delisted_reason == "out_of_stock" and product.put_on_sale():
-            emit(session, ProductListed(product_id=product.id, name=product.name))
+            emit(session, product_listed(session, product))
 
 
 def _has_stock_locked(session: Session, product: Product) -> bool:
@@ -76,9 +84,11 @@ def change_stock(session: Session, sku_id: str, kind: str, quantity: int, reason
         raise Conflict(f"Only {sku.available} available; cannot remove {-quantity}", code="insufficient_stock",
                        details={"available": sku.available})
     sku.on_hand += quantity
-    session.add(StockMovement(sku_id=sku.id, kind="received" if kind == "receive" else "adjusted",
-                              quantity=quantity, reason=reason))
+    movement = "received" if kind == "receive" else "adjusted"
+    session.add(StockMovement(sku_id=sku.id, kind=movement, quantity=quantity, reason=reason))
     _after_stock_change(session, sku)
+    emit(session, StockAdjusted(sku_id=sku.id, product_id=sku.product_id, kind=movement, quantity=quantity,
+                                stock=sku.available))
     return sku
 
 
@@ -126,7 +136,8 @@ def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
         session.add(Reservation(order_id=order_id, sku_id=sku_id, quantity=qty))
         session.add(StockMovement(sku_id=sku_id, kind="reserved", quantity=qty, order_id=order_id))
         _after_stock_change(session, sku)
-    emit(session, StockReserved(order_id=order_id, lines=[Line(sku_id=s, quantity=q) for s, q in wanted.items()]))
+    emit(session, StockReserved(order_id=order_id, lines=[Line(sku_id=s, quantity=q) for s, q in wanted.items()],
+                                stock={s: skus[s].available for s in wanted}))
     return True
 
 
@@ -151,7 +162,8 @@ def release_stock(session: Session, order_id: str) -> None:
         _after_stock_change(session, sku)
     if settled:
         emit(session, StockReleased(order_id=order_id,
-                                    lines=[Line(sku_id=s.id, quantity=r.quantity) for s, r in settled]))
+                                    lines=[Line(sku_id=s.id, quantity=r.quantity) for s, r in settled],
+                                    stock={s.id: s.available for s, _ in settled}))
 
 
 def sell_stock(session: Session, order_id: str) -> None:
@@ -191,6 +203,8 @@ def return_stock(session: Session, order_id: str, return_id: str, lines: list[Li
         session.add(StockMovement(sku_id=sku.id, kind="returned", quantity=quantity, reason=reason,
                                   order_id=order_id))
         _after_stock_change(session, sku)
+        emit(session, StockAdjusted(sku_id=sku.id, product_id=sku.product_id, kind="returned", quantity=quantity,
+                                    stock=sku.available))
 
 
 def low_stock(session: Session) -> Select:

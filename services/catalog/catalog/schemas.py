@@ -95,6 +95,10 @@ class ProductSearchArgs(PageArgs):
     min_price = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE))
     max_price = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE))
     in_stock = fields.Boolean()
+    size = fields.String(validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Products with a SKU of this size (on sale, for customers)"})
+    color = fields.String(validate=validate.Length(min=1, max=100),
+                          metadata={"description": "Products with a SKU of this colour (on sale, for customers)"})
     status = fields.String(validate=validate.OneOf(["draft", "listed", "delisted"]),
                            metadata={"description": "Staff only; customers always see listed products"})
     sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "price_asc", "price_desc", "sales"]))

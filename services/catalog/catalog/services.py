@@ -9,9 +9,10 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound
-from mall_shared.events import ProductDelisted, ProductListed
+from mall_shared.events import ProductDelisted
 from mall_shared.outbox import emit
 
+from . import inventory
 from .inventory import SkuNotFound
 from .models import Category, Product, ReviewRating, Sku, StockMovement
 
@@ -137,6 +138,11 @@ def search_products(session: Session, args: dict, staff: bool = False) -> Select
         stmt = stmt.where(Product.min_price >= args["min_price"])
     if args.get("max_price") is not None:
         stmt = stmt.where(Product.min_price <= args["max_price"])
+    # Size and colour: a product with one SKU of that size and colour (on sale, for customers).
+    facets = [Sku.attributes[f].as_string() == args[f] for f in ("size", "color") if args.get(f)]
+    if facets:
+        sellable = [Sku.status == "listed"] if status == "listed" else []
+        stmt = stmt.where(exists().where(Sku.product_id == Product.id, *facets, *sellable))
     # A listed product always has a SKU in stock (catalog delists it the moment none has), so
     # the SKU check is needed only for what staff see in other states.
     if args.get("in_stock") and status != "listed":
@@ -193,7 +199,7 @@ def list_product(session: Session, product_id: str) -> Product:
     """Put a product on sale (上架): it needs at least one SKU in stock."""
     product = get_product(session, product_id, staff=True)
     if product.put_on_sale():
-        emit(session, ProductListed(product_id=product.id, name=product.name))
+        emit(session, inventory.product_listed(session, product))
     return product
 
 

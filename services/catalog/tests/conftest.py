@@ -9,4 +9,5 @@ def app(keys):
     with migrated_database("catalog") as url:
         app = create_app({"DATABASE_URL": url, "JWT_PUBLIC_KEY": keys.public, "TESTING": True})
         yield app
+        app.extensions["catalog_views"].flush()  # before its database goes
         app.extensions["mall_db"].dispose()

@@ -13,6 +13,7 @@ from .schemas import (
     AddressSchema,
     AddressUpdateSchema,
     CustomerOverviewSchema,
+    CustomerQueryArgs,
     LoginSchema,
     MembershipSchema,
     PasswordChangeSchema,
@@ -221,6 +222,17 @@ class Membership(MethodView):
 
 
 # ---- staff -----------------------------------------------------------------------------------
+@customers.route("")
+class Customers(MethodView):
+    @requires("staff")
+    @customers.arguments(CustomerQueryArgs, location="query")
+    @customers.response(200, page_schema(ProfileSchema))
+    def get(self, args):
+        """Customers, newest first, found by part of their name, email or mobile (staff)"""
+        with transaction() as session:
+            return paginate(session, services.customer_list(args.get("q")), args["page"], args["per_page"])
+
+
 @customers.route("/<customer_id>/points")
 class CustomerPoints(MethodView):
     @requires("staff")

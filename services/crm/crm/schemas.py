@@ -240,6 +240,12 @@ class HideSchema(Schema):
 
 
 # ---- staff view of a customer ----------------------------------------------------------------
+class CustomerQueryArgs(PageArgs):
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "Part of the name, email or mobile"})
+
+
+
 class CustomerOverviewSchema(Schema):
     profile = fields.Nested(ProfileSchema)
     orders = fields.List(fields.Nested(PurchaseSchema))

@@ -173,6 +173,17 @@ def purchases(customer_id: str) -> Select:
 
 
 # ---- staff view of a customer ----------------------------------------------------------------
+def customer_list(query: str | None = None) -> Select:
+    """Customer accounts, newest first, optionally those whose name, email or mobile contains `query`."""
+    stmt = select(Account).where(Account.role == "customer")
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(Account.name.ilike(pattern, escape="\\") | Account.email.ilike(pattern, escape="\\")
+                          | Account.mobile.ilike(pattern, escape="\\"))
+    return stmt.order_by(Account.created_at.desc(), Account.id)
+
+
 def customer_overview(session: Session, customer_id: str, config: CrmConfig, staff: Identity) -> dict:
     """Profile, latest orders, points and latest tickets of one customer, for staff."""
     profile = get_account(session, customer_id)

@@ -106,18 +106,34 @@ def test_search_filters_by_price_and_paginates(client, staff, category):
     assert res["items"][0]["id"] == cheap["id"]
 
 
+def test_search_finds_products_by_a_sizes_and_a_colours_sku_on_sale(client, staff, category):
+    shoe = new_product(client, staff, category, stocks=(3, 10))  # sizes 41 and 42
+    client.post(f"/api/catalog/products/{shoe['id']}/list", headers=staff)
+    client.post(f"/api/catalog/products/{shoe['id']}/skus", headers=staff, json={
+        "code": unique("RUN-RED"), "attributes": {"size": "43", "color": "red"}, "price": 100, "stock": 1})
+    found = lambda query: [p["id"] for p in client.get(  # noqa: E731
+        f"/api/catalog/products?category_id={category['id']}&{query}").json["items"]]
+    assert found("size=42") == [shoe["id"]] and found("size=42&color=red") == []
+    assert found("size=43&color=red") == [shoe["id"]] and found("size=44") == [] and found("color=blue") == []
+
+
 def test_a_drafts_detail_is_hidden_from_customers(client, staff, category):
     product = new_product(client, staff, category)
     assert client.get(f"/api/catalog/products/{product['id']}").status_code == 404
     assert client.get(f"/api/catalog/products/{product['id']}", headers=staff).status_code == 200
 
 
-def test_receiving_stock_is_recorded_as_a_movement(client, staff, category):
-    sku = new_product(client, staff, category, stocks=(2,))["skus"][0]
+def test_receiving_stock_is_recorded_as_a_movement_and_published_with_the_new_level(client, staff, category, db):
+    product = new_product(client, staff, category, stocks=(2,))
+    sku = product["skus"][0]
     res = client.post(f"/api/catalog/skus/{sku['id']}/stock", json={"quantity": 5}, headers=staff)
     assert res.status_code == 200 and res.json["stock"] == 7
     moves = client.get(f"/api/catalog/skus/{sku['id']}/movements", headers=staff).json
     assert [(m["kind"], m["quantity"]) for m in moves["items"]] == [("received", 5), ("received", 2)]
+    adjusted = [e["data"] for e in outbox_events(db) if e["type"] == "StockAdjusted"
+                and e["data"]["sku_id"] == sku["id"]]
+    assert adjusted == [{"sku_id": sku["id"], "product_id": product["id"], "kind": "received", "quantity": 5,
+                         "stock": 7}]
 
 
 def test_stock_cannot_be_adjusted_below_zero(client, staff, category):
@@ -222,6 +238,30 @@ def test_a_draft_products_skus_and_their_stock_are_for_staff_only(client, staff,
     assert sorted(s["stock"] for s in client.get(f"/api/catalog/skus?ids={ids}", headers=staff).json) == [3, 10]
     assert client.post(f"/api/catalog/products/{draft['id']}/list", headers=staff).status_code == 200
     assert sorted(s["stock"] for s in client.get(f"/api/catalog/skus?ids={ids}").json) == [3, 10]
+
+
+def test_product_page_views_are_published_in_one_batch_per_period_not_one_event_per_view(app, client, staff,
+                                                                                          keys, category):
+    product, other = new_product(client, staff, category), new_product(client, staff, category)
+    for pid in (product["id"], other["id"]):
+        assert client.post(f"/api/catalog/products/{pid}/list", headers=staff).status_code == 200
+    listed = [e for e in outbox_events(app.extensions["mall_db"]) if e["type"] == "ProductListed"
+              and e["data"]["product_id"] == product["id"]]
+    assert listed[-1]["data"]["category_id"] == category["id"]
+    assert listed[-1]["data"]["sku_ids"] == [s["id"] for s in product["skus"]]
+    counter = app.extensions["catalog_views"]
+    counter.flush()
+    for _ in range(3):
+        assert client.get(f"/api/catalog/products/{product['id']}", headers=keys.headers()).status_code == 200
+    client.get(f"/api/catalog/products/{other['id']}")
+    client.get(f"/api/catalog/products/{other['id']}", headers=staff)  # staff at work: not a shopper's view
+    before = len(outbox_events(app.extensions["mall_db"]))
+    counter.flush()
+    new = outbox_events(app.extensions["mall_db"])[before:]
+    assert [e["type"] for e in new] == ["ProductViewed"]
+    views = {v["product_id"]: v["count"] for v in new[0]["data"]["views"]}
+    assert views == {product["id"]: 3, other["id"]: 1}
+    assert new[0]["data"]["period_start"] < new[0]["data"]["period_end"]
 
 
 def sku_changes(db, sku_id: str) -> list[dict]:

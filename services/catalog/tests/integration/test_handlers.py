@@ -58,6 +58,8 @@ def test_an_order_reserves_its_lines_once(client, db, product):
     order_id = place(db, (s42, 2))
     assert stock(client, s42)["stock"] == 8
     assert types(outbox_events(db, order_id)) == ["StockReserved"]
+    reserved = [e for e in outbox_events(db, order_id) if e["type"] == "StockReserved"][0]
+    assert reserved["data"]["stock"] == {s42: 8}
 
 
 def test_an_order_that_cannot_be_filled_reserves_nothing(client, db, product):

@@ -31,3 +31,20 @@ def test_customers_cannot_see_the_staff_view(client, register):
 def test_an_unknown_customer_is_not_found(client, staff):
     res = client.get(f"/api/crm/customers/{uuid.uuid4()}", headers=staff)
     assert (res.status_code, res.json["error"]["code"]) == (404, "account_not_found")
+
+
+def test_staff_find_customers_by_part_of_their_name_email_or_mobile(client, register, staff):
+    run = uuid.uuid4().hex[:6]
+    alice, _, _ = register(f"Alice{run}")
+    bob, _, _ = register(f"Bob{run}", mobile=f"139{uuid.uuid4().int % 10**8:08d}")
+    found = lambda q: [c["id"] for c in client.get("/api/crm/customers", query_string={"q": q},  # noqa: E731
+                                                    headers=staff).json["items"]]
+    assert found(run) == [bob["id"], alice["id"]]  # newest first
+    assert found(f"alice{run}") == [alice["id"]] and found(bob["mobile"][3:]) == [bob["id"]]
+    assert found(f"{run}%") == [] and found(f"{run}_") == []  # wildcards are plain text
+    assert client.get("/api/crm/customers", headers=staff).json["total"] >= 2
+
+
+def test_customers_cannot_list_customers(client, register):
+    _, headers, _ = register()
+    assert client.get("/api/crm/customers", headers=headers).status_code == 403

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import mall_shared.db
+from mall_shared.migrate import create_bus_tables, drop_bus_tables
 
 revision = '0001'
 down_revision = None
@@ -16,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_bus_tables()
     op.create_table('accounts',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
@@ -31,12 +33,6 @@ def upgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_role'), ['role'], unique=False)
 
-    op.create_table('inbox',
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('type', sa.String(length=80), nullable=False),
-    sa.Column('handled_at', mall_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_inbox'))
-    )
     op.create_table('login_throttles',
     sa.Column('login', sa.String(length=270), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -49,19 +45,6 @@ def upgrade() -> None:
     sa.Column('updated_at', mall_shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_memberships'))
     )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('type', sa.String(length=80), nullable=False),
-    sa.Column('envelope', sa.Text(), nullable=False),
-    sa.Column('created_at', mall_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', mall_shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_published_at'), ['published_at'], unique=False)
-
     op.create_table('points_entries',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('customer_id', sa.String(length=36), nullable=False),
@@ -229,14 +212,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_points_entries_customer_at')
 
     op.drop_table('points_entries')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_published_at'))
-
-    op.drop_table('outbox')
     op.drop_table('memberships')
     op.drop_table('login_throttles')
-    op.drop_table('inbox')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_role'))
 
     op.drop_table('accounts')
+    drop_bus_tables()

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import mall_shared.db
+from mall_shared.migrate import create_bus_tables, drop_bus_tables
 
 revision = '0001'
 down_revision = None
@@ -16,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_bus_tables()
     op.create_table('carrier_pushes',
     sa.Column('carrier_id', sa.String(length=32), nullable=False),
     sa.Column('event_id', sa.String(length=64), nullable=False),
@@ -47,12 +49,6 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_methods'))
     )
-    op.create_table('inbox',
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('type', sa.String(length=80), nullable=False),
-    sa.Column('handled_at', mall_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('event_id', name=op.f('pk_inbox'))
-    )
     op.create_table('orders',
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('customer_id', sa.String(length=36), nullable=False),
@@ -64,19 +60,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
-
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('type', sa.String(length=80), nullable=False),
-    sa.Column('envelope', sa.Text(), nullable=False),
-    sa.Column('created_at', mall_shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', mall_shared.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('event_id', name=op.f('uq_outbox_event_id'))
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_published_at'), ['published_at'], unique=False)
 
     op.create_table('shipments',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -162,18 +145,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shipments_customer_id'))
 
     op.drop_table('shipments')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_published_at'))
-
-    op.drop_table('outbox')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_customer_id'))
 
     op.drop_table('orders')
-    op.drop_table('inbox')
     op.drop_table('delivery_methods')
     op.drop_table('carriers')
     with op.batch_alter_table('carrier_pushes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_carrier_pushes_shipment_id'))
 
     op.drop_table('carrier_pushes')
+    drop_bus_tables()

@@ -1,0 +1,1 @@
+"""mall web: the storefront (/) and the admin console (/admin/)."""
