@@ -35,7 +35,8 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     # Counters live in MALL_GATEWAY_RATE_LIMIT_STORAGE (redis://… shares them between every
     # gateway process and replica); were it unreachable, each process keeps counting in memory.
-    limiter = Limiter(client_key(settings.trusted_proxies), app=app, default_limits=[settings.rate_limit],
+    client = client_key(settings.trusted_proxies)
+    limiter = Limiter(client, app=app, default_limits=[settings.rate_limit],
                       storage_uri=settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix,
                       in_memory_fallback_enabled=True, headers_enabled=True)
     timeouts = (settings.connect_timeout, settings.read_timeout)
@@ -67,7 +68,7 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         token = bearer_token()
         if token and revocations.revoked(verify_token(token, settings.jwt_public_key)):
             raise TokenRevoked()
-        return forward(request, service, settings.services[service], g.request_id, timeouts)
+        return forward(request, service, settings.services[service], g.request_id, timeouts, client())
 
     @app.get("/openapi/<service>.json")
     def openapi(service: str):

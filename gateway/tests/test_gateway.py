@@ -36,7 +36,8 @@ def upstream():
             return {"cookie": request.headers.get("Cookie")}, 200
         return {"path": request.full_path, "method": request.method, "body": request.get_data(as_text=True),
                 "request_id": request.headers.get("X-Request-ID"),
-                "authorization": request.headers.get("Authorization")}, 201
+                "authorization": request.headers.get("Authorization"),
+                "client": request.headers.get("X-Mall-Client")}, 201
 
     @app.get("/readyz")
     def ready():
@@ -70,7 +71,7 @@ def test_a_request_is_forwarded_with_its_path_query_and_body(gateway):
     res = gateway.post("/api/orders/abc?x=1", data="hello", headers={"X-Request-ID": "req-1"})
     assert res.status_code == 201
     assert res.json == {"path": "/api/orders/abc?x=1", "method": "POST", "body": "hello", "request_id": "req-1",
-                        "authorization": None}
+                        "authorization": None, "client": "127.0.0.1"}
     assert res.headers["X-Request-ID"] == "req-1"
 
 
@@ -231,3 +232,8 @@ def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clien
     # A client claiming to be someone else is counted as itself.
     assert [login("3.3.3.3", "4.4.4.4"), login("3.3.3.3", "5.5.5.5"), login("3.3.3.3", "6.6.6.6")] == \
         [201, 201, 429]
+
+
+def test_the_service_learns_the_client_as_the_gateway_counts_it_never_as_the_client_claims(gateway):
+    res = gateway.get("/api/auth/me", headers={"X-Mall-Client": "10.9.9.9", "X-Forwarded-For": "10.8.8.8"})
+    assert res.json["client"] == "127.0.0.1"  # the peer: an untrusted caller's claims are dropped

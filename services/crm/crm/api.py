@@ -43,10 +43,12 @@ def _signer() -> Signer:
 
 
 def client_address() -> str:
-    """The caller's address: the gateway appends the address it saw to X-Forwarded-For, so the
-    last entry is the one nobody but the gateway wrote (earlier ones the client may have forged)."""
+    """The caller as the gateway counts it (X-Mall-Client: it drops any a client sends, and sees
+    through the web app to the visitor); else the last X-Forwarded-For entry, the one the gateway
+    appended (earlier ones the client may have forged); else the peer."""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.rsplit(",", 1)[-1].strip() or request.remote_addr or ""
+    return (request.headers.get("X-Mall-Client", "").strip() or forwarded.rsplit(",", 1)[-1].strip()
+            or request.remote_addr or "")
 
 
 def _raise_if_error(result):

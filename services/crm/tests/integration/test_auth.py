@@ -226,3 +226,14 @@ def test_only_the_address_the_gateway_appended_counts_as_the_client(client, regi
     res = client.post("/api/auth/login", json={"email": profile["email"], "password": "secret123"},
                       headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.9"})
     assert res.status_code == 429
+
+
+def test_visitors_behind_the_web_app_are_told_apart_by_the_client_the_gateway_names(client, register):
+    profile, _, _ = register(password="secret123")
+    web = "10.0.0.7"  # every visitor's request reaches crm from the web app, through the gateway
+    attacker = {"X-Forwarded-For": f"203.0.113.7, {web}", "X-Mall-Client": "203.0.113.7"}
+    owner = {"X-Forwarded-For": f"198.51.100.1, {web}", "X-Mall-Client": "198.51.100.1"}
+    for _ in range(6):
+        client.post("/api/auth/login", json={"email": profile["email"], "password": "nope12345"}, headers=attacker)
+    res = client.post("/api/auth/login", json={"email": profile["email"], "password": "secret123"}, headers=owner)
+    assert res.status_code == 200
