@@ -22,6 +22,10 @@ ENVELOPE = {
         "time": {"type": "string", "format": "date-time"},
         "datacontenttype": {"const": "application/json"},
         "correlationid": {"type": "string", "description": "The order id (or request id) that started the chain"},
+        "traceparent": {"type": "string", "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                        "description": "CloudEvents distributed-tracing extension: the W3C trace context of "
+                                       "the work that recorded the event (present when tracing is on)"},
+        "tracestate": {"type": "string", "description": "W3C tracestate, with traceparent, when there is one"},
     },
 }
 

@@ -6,7 +6,6 @@ rates per client. Services still verify the token themselves: they never trust t
 """
 from __future__ import annotations
 
-import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,10 +14,12 @@ from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter
 from werkzeug.exceptions import HTTPException
 
+from mall_shared import logs, metrics, tracing
 from mall_shared.api import DomainError, NotFound, error_body
 from mall_shared.auth import TokenRevoked, bearer_token, verify_token
 from mall_shared.db import new_id
 
+from . import docs
 from .clients import client_key
 from .config import ROUTES, GatewaySettings
 from .paths import check_path, raw_path
@@ -29,9 +30,13 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def create_app(settings: GatewaySettings | None = None) -> Flask:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup("gateway")
+    tracing.setup("gateway")
     settings = settings or GatewaySettings.load()
     app = Flask(__name__, static_folder=None)  # /static/... belongs to the web app
+    metrics.init_app(app, "gateway", route=_area_route)
+    tracing.instrument_app(app)
+    app.register_blueprint(docs.blueprint)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     # Counters live in MALL_GATEWAY_RATE_LIMIT_STORAGE (redis://… shares them between every
     # gateway process and replica); were it unreachable, each process keeps counting in memory.
@@ -107,6 +112,11 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         return _error(exc.code or 500, code, exc.description or exc.name)
 
     return app
+
+
+def _area_route() -> str | None:
+    area = (request.view_args or {}).get("area")
+    return f"/api/{area}" if area in ROUTES else None
 
 
 def _error(status: int, code: str, message: str, details: dict | None = None):

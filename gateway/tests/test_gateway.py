@@ -237,3 +237,31 @@ def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clien
 def test_the_service_learns_the_client_as_the_gateway_counts_it_never_as_the_client_claims(gateway):
     res = gateway.get("/api/auth/me", headers={"X-Mall-Client": "10.9.9.9", "X-Forwarded-For": "10.8.8.8"})
     assert res.json["client"] == "127.0.0.1"  # the peer: an untrusted caller's claims are dropped
+
+
+def test_the_gateways_metrics_count_forwarded_requests_by_api_area_not_by_path(gateway):
+    from prometheus_client import REGISTRY
+
+    labels = {"service": "gateway", "method": "POST", "route": "/api/orders", "status": "201"}
+    before = REGISTRY.get_sample_value("mall_http_requests_total", labels) or 0
+    for order_id in ("a1", "a2"):
+        assert gateway.post(f"/api/orders/{order_id}/cancel").status_code == 201
+    assert REGISTRY.get_sample_value("mall_http_requests_total", labels) == before + 2
+    gateway.get("/api/nowhere/x")
+    assert REGISTRY.get_sample_value("mall_http_requests_total", labels | {"method": "GET", "status": "404",
+                                                                          "route": "/api/<area>/<path:rest>"})
+    body = gateway.get("/metrics").get_data(as_text=True)
+    assert 'route="/api/orders"' in body and "/api/orders/a1" not in body
+
+
+def test_the_api_explorer_lists_every_service_and_serves_its_assets_itself(gateway):
+    page = gateway.get("/docs")
+    assert page.status_code == 200 and page.content_type.startswith("text/html")
+    assert "http" not in page.get_data(as_text=True).replace("<!doctype html>", "")  # nothing from a CDN
+    config = gateway.get("/docs/swagger-config.json").json
+    assert [u["url"] for u in config["urls"]] == [f"/openapi/{s}.json"
+                                                  for s in ("catalog", "order", "payment", "crm", "logistics",
+                                                            "reports")]
+    for asset in ("swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui-standalone-preset.js",
+                  "swagger-ui/swagger-ui.css", "docs.js"):
+        assert gateway.get(f"/docs/static/{asset}").status_code == 200, asset

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from . import logs, metrics, tracing
 from .config import Settings
 from .db import Database, new_id
 from .events import correlation_id
@@ -184,7 +185,8 @@ def transaction() -> Iterator[Session]:
 
 def create_service_app(service: str, metadata, blueprints: list, config: dict | None = None) -> Flask:
     """The Flask app of one service: settings, database, API, errors, health."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(service)
+    tracing.setup(service)  # before the engine is built, so its queries are traced too
     app = Flask(service)
     s = Settings.load(service)
     app.config.update(
@@ -207,6 +209,8 @@ def create_service_app(service: str, metadata, blueprints: list, config: dict | 
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(Exception, _unexpected)
+    metrics.init_app(app, service)
+    tracing.instrument_app(app)
 
     @app.before_request
     def _request_id():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,9 +21,10 @@ from kombu.mixins import ConsumerMixin
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from . import logs, metrics, tracing
 from .config import Settings
 from .db import Database, utcnow
-from .events import InvalidEvent, correlation_id, current_envelope, parse
+from .events import InvalidEvent, parse
 from .outbox import Relay, connection, exchange
 from .prune import prune_interval, pruning_job
 from .retry import Retry
@@ -41,6 +43,7 @@ def handle(db: Database, handlers: dict[str, Handler], env: dict, evt: Any) -> b
 def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[dict, Any]]) -> int:
     """Run the handlers of several events in one transaction, each exactly once: all their
     effects commit together, or none do. Returns how many were not duplicates."""
+    started, done = time.perf_counter(), []
     with db.transaction() as session:
         # One round trip claims the event ids: a duplicate (or a concurrent delivery of the same
         # event, which waits for the first to commit) claims nothing.
@@ -52,14 +55,23 @@ def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[d
             if env["id"] not in claimed:
                 continue
             claimed.discard(env["id"])  # the same event twice in one batch runs once
-            token, env_token = correlation_id.set(env.get("correlationid")), current_envelope.set(env)
-            try:
+            with logs.event_context(env), tracing.consuming(db.service, env):
                 handlers[env["type"]](evt, session)
-            finally:
-                correlation_id.reset(token)
-                current_envelope.reset(env_token)
+            done.append(env)
             handled += 1
+    _count_handled(db.service, batch, done, time.perf_counter() - started)
     return handled
+
+
+def _count_handled(service: str, batch: list[tuple[dict, Any]], done: list[dict], seconds: float) -> None:
+    """After commit: each event's metrics (its batch's time to commit) and one log line."""
+    fresh = {env["id"] for env in done}
+    for env, _ in batch:
+        duplicate = env["id"] not in fresh
+        fresh.discard(env["id"])
+        metrics.handled(service, env, seconds, duplicate=duplicate)
+        with logs.event_context(env):
+            log.info("%s %s %s", "duplicate skipped:" if duplicate else "handled", env["type"], env["id"])
 
 
 def _insert(db: Database):
@@ -125,6 +137,7 @@ class Worker(ConsumerMixin):
                 env, evt = parse(message.body)
             except InvalidEvent as exc:
                 log.error("poison message on %s: %s", self.queue.name, exc)
+                metrics.dead_lettered(self.settings.service, "invalid")
                 self.retry.dead_letter(self.producer, message, f"invalid event: {exc}")
                 message.ack()
                 continue
@@ -142,14 +155,18 @@ class Worker(ConsumerMixin):
                     message.ack()
                 return
         for message, env, evt in batch:
-            self.on_message(message, env, evt)
+            with logs.event_context(env):
+                self.on_message(message, env, evt)
 
     def on_message(self, message, env: dict, evt: Any) -> None:
         try:
-            if not handle(self.db, self.handlers, env, evt):
-                log.info("duplicate %s %s skipped", env["type"], env["id"])
+            handle(self.db, self.handlers, env, evt)  # logs and counts it, duplicate or not
         except Exception as exc:
             outcome = self.retry.failed(self.producer, message, exc)
+            if outcome == "dead-lettered":
+                metrics.dead_lettered(self.settings.service, env["type"])
+            else:
+                metrics.retried(self.settings.service, env["type"])
             log.warning("handling %s %s failed (%r): %s", env["type"], env["id"], exc, outcome,
                         exc_info=outcome == "dead-lettered")
         message.ack()  # only once it is handled, parked for a retry or dead-lettered
@@ -166,7 +183,8 @@ def _run_periodic(db: Database, interval: float, job: Callable[[Session], Any], 
 
 def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: Iterable[Periodic] = ()) -> None:
     """The worker process: the outbox relay, the periodic jobs and the event consumer."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(service)
+    tracing.setup(service)
     settings = Settings.load(service)
     db = Database(service, settings.database_url, metadata)
     stop = threading.Event()
@@ -179,6 +197,7 @@ def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: I
     for t in threads:
         t.start()
     worker = Worker(db, settings, handlers) if handlers else None
+    metrics.serve_worker(db, settings, threads)
 
     def _stop(*_):
         stop.set()
@@ -195,3 +214,4 @@ def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: I
     stop.set()
     for t in threads:
         t.join(timeout=5)
+    tracing.shutdown()

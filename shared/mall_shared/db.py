@@ -29,6 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from . import tracing
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -134,6 +136,7 @@ class Database:
         self.url = url
         self.metadata = metadata
         self.engine = make_engine(url)
+        tracing.instrument_engine(self.engine)
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.Session = sessionmaker(

@@ -14,4 +14,47 @@ timeout = 30
 # gateway would have to report as 503. Keep idle connections longer than a client keeps them.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 graceful_timeout = 10
-accesslog = "-" if os.environ.get("MALL_ACCESS_LOG") else None
+
+# ---- observability: multiprocess metrics, JSON logs (access log included), trace flushing ----
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+# prometheus_client's multiprocess mode: each gunicorn process writes its values to files in this
+# folder and /metrics sums them. One folder per gunicorn instance, emptied when it starts. Set
+# before anything imports prometheus_client, which reads it on import.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mall-prometheus-")
+
+from mall_shared import logs  # noqa: E402
+
+# Access log on unless MALL_ACCESS_LOG=0; every line JSON (docs/design.md, "Operations").
+logconfig_dict = logs.gunicorn_logconfig(os.environ.get("MALL_SERVICE") or logs.service_from_argv(sys.argv))
+if os.environ.get("MALL_ACCESS_LOG", "1").lower() in {"0", "false", "no", "off"}:
+    logconfig_dict["loggers"]["gunicorn.access"]["level"] = "WARNING"
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    from mall_shared import tracing
+
+    tracing.shutdown()

@@ -23,7 +23,7 @@ from kombu import Connection, Exchange, Producer
 from sqlalchemy import event, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from . import archive
+from . import archive, metrics, tracing
 from .config import Settings
 from .db import Database, utcnow
 from .events import CONTENT_TYPE, EXCHANGE, envelope
@@ -49,7 +49,7 @@ def connection(settings: Settings, **kwargs) -> Connection:
 def emit(session: Session, evt: Any, correlation: str | None = None) -> dict:
     """Record `evt` in the outbox, in the same transaction as the state change it reports."""
     outbox = session.info["outbox"]
-    env = envelope(evt, session.info["service"], correlation)
+    env = envelope(evt, session.info["service"], correlation) | tracing.inject()
     session.execute(
         insert(outbox).values(
             event_id=env["id"], type=env["type"], envelope=json.dumps(env), created_at=utcnow()
@@ -114,6 +114,7 @@ class Relay:
                 session.execute(
                     update(outbox).where(outbox.c.id.in_([r.id for r in rows])).values(published_at=utcnow())
                 )
+        metrics.published(self.settings.service, rows)
         return len(rows)
 
     def run(self, stop: threading.Event) -> None:

@@ -51,6 +51,7 @@ class Platform:
         self.extra_env = extra_env or {}
         self.worker_copies = {s: 1 for s in SERVICES} | (workers or {})
         self.procs: dict[str, subprocess.Popen] = {}
+        self.worker_ports: dict[str, int] = {}  # worker name → its /metrics and /healthz port
         self.databases: dict[str, str] = {}
         self.broker_url = ""
         self.ports = {s: free_port() for s in SERVICES}
@@ -111,7 +112,7 @@ class Platform:
             self._spawn(s, ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
                             f"127.0.0.1:{self.ports[s]}", f"{s}.app:create_app()"])
             for i in range(self.worker_copies[s]):
-                self._spawn(f"{s}-worker-{i}", [f"{s}-worker"])
+                self._spawn_worker(f"{s}-worker-{i}", s)
         self._spawn("gateway", ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
                                 f"127.0.0.1:{self.gateway_port}", "gateway.app:create_app()"])
         if self.web:
@@ -128,12 +129,16 @@ class Platform:
         """Start one more worker of a service, competing for the same queue."""
         name = f"{service}-worker-{self.worker_copies[service]}"
         self.worker_copies[service] += 1
-        self._spawn(name, [f"{service}-worker"])
+        self._spawn_worker(name, service)
         return name
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn_worker(self, name: str, service: str) -> None:
+        self.worker_ports[name] = free_port()
+        self._spawn(name, [f"{service}-worker"], MALL_WORKER_PORT=str(self.worker_ports[name]))
+
+    def _spawn(self, name: str, argv: list[str], **env: str) -> None:
         log = open(self.workdir / "logs" / f"{name}.log", "wb")
-        self.procs[name] = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        self.procs[name] = subprocess.Popen(argv, env=self.env | env, stdout=log, stderr=subprocess.STDOUT,
                                             cwd=self.workdir)
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -142,8 +147,10 @@ class Platform:
             dead = [n for n, p in self.procs.items() if p.poll() is not None]
             if dead:
                 raise RuntimeError(f"processes exited: {dead}\n{self.logs(dead)}")
+            # Ready: the gateway sees every service ready, and every worker answers on its own port.
+            urls = [self.gateway + "/readyz", *(f"http://127.0.0.1:{p}/healthz" for p in self.worker_ports.values())]
             try:
-                if requests.get(self.gateway + "/readyz", timeout=2).status_code == 200 and (
+                if all(requests.get(url, timeout=2).status_code == 200 for url in urls) and (
                         not self.web or requests.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2).ok):
                     return
             except requests.RequestException:
