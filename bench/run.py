@@ -92,11 +92,12 @@ def checkout(platform, demo, watcher: OrderWatcher, admin, orders: int, clients:
     start, accepted = min(r[0] for r in results), max(r[1] for r in results)
     decided = watcher.wait([r[3]["id"] for r in results], timeout=300)
     last = max(at for at, _ in decided.values())
+    reports = reports_lag(admin, since=last)
     posts = [r[1] - r[0] for r in results]
     out = {"orders": orders, "clients": clients, "accepted_s": orders / (accepted - start),
            "decided_s": orders / (last - start), "post_p50_ms": percentile(posts, 50) * 1000,
            "post_p99_ms": percentile(posts, 99) * 1000,
-           "cancelled": sum(1 for _, status in decided.values() if status != "AWAITING_PAYMENT")}
+           "cancelled": sum(1 for _, status in decided.values() if status != "AWAITING_PAYMENT"), **reports}
     # One order at a time: POST sent -> the subscriber hears AWAITING_PAYMENT.
     latencies = []
     for i in range(20 + single):
@@ -107,6 +108,19 @@ def checkout(platform, demo, watcher: OrderWatcher, admin, orders: int, clients:
             latencies.append(at - sent)
     out |= {"single_p50_ms": percentile(latencies, 50) * 1000, "single_p99_ms": percentile(latencies, 99) * 1000}
     return out
+
+
+def reports_lag(admin, since: float, timeout: float = 300) -> dict:
+    """How far the reports worker trails the checkout: its queue when the last order was decided,
+    and the seconds after that until it is empty (GET /api/reports/lag)."""
+    waiting = admin.get("/api/reports/lag")["waiting"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lag = admin.get("/api/reports/lag")
+        if lag["waiting"] == 0:
+            return {"reports_waiting_at_last_decided": waiting, "reports_drained_after_s": time.perf_counter() - since}
+        time.sleep(0.2)
+    raise TimeoutError("the reports worker did not catch up")
 
 
 def settle(platform, timeout: float = 300) -> None:
@@ -199,6 +213,8 @@ def table(mall: dict, bare: dict) -> list[dict]:
             a and c["post_p50_ms"] / a["p50_ms"], "")
         row("checkout: POST p99 ms (32 clients)", c["post_p99_ms"], "aproxy_insert p99_ms", a.get("p99_ms"),
             a and c["post_p99_ms"] / a["p99_ms"], "<= 2.0")
+        row("reports worker: queue drained s after the last order was decided", c["reports_drained_after_s"],
+            f"waiting then: {c['reports_waiting_at_last_decided']}", None, None, "keeps up")
         one = s and s["http_p50_ms"] + s["hop2_p50_ms"]
         row("one at a time: POST -> AWAITING_PAYMENT p50 ms", c["single_p50_ms"], "saga http p50 + hop2 p50",
             one or None, one and c["single_p50_ms"] / one, "")

@@ -15,7 +15,8 @@ from pathlib import Path
 import requests
 
 from mall_shared.auth import generate_keypair
-from mall_shared.config import SERVICES
+from mall_shared.config import SERVICES, Settings, broker_options
+from mall_shared.outbox import connection
 from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database
 
 BIN = Path(sys.executable).parent
@@ -150,13 +151,26 @@ class Platform:
             # Ready: the gateway sees every service ready, and every worker answers on its own port.
             urls = [self.gateway + "/readyz", *(f"http://127.0.0.1:{p}/healthz" for p in self.worker_ports.values())]
             try:
-                if all(requests.get(url, timeout=2).status_code == 200 for url in urls) and (
-                        not self.web or requests.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2).ok):
+                web_ok = not self.web or requests.get(f"http://127.0.0.1:{self.web_port}/healthz", timeout=2).ok
+                if all(requests.get(url, timeout=2).status_code == 200 for url in urls) and web_ok and \
+                        self._queues_bound():
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"platform not ready in {timeout}s\n{self.logs()}")
+
+    def _queues_bound(self) -> bool:
+        """Every worker has declared its queue: an event published before that would pass it by."""
+        settings = Settings(service="harness", database_url="", broker_url=self.broker_url,
+                            broker_options=broker_options(self.broker_url, self.workdir))
+        with connection(settings) as conn:
+            for s in SERVICES:
+                try:
+                    conn.channel().queue_declare(queue=f"{s}.events", passive=True)
+                except Exception:  # not declared yet (RabbitMQ closes the channel; kombu raises)
+                    return False
+        return True
 
     def logs(self, names=None, tail: int = 40) -> str:
         out = []

@@ -10,6 +10,8 @@ from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from mall_shared import logs, metrics
+
 from . import admin, admin_catalog, admin_orders, auth, shop, shop_account, shop_orders
 from . import session as web_session
 from .api import ApiError, LoginRequired
@@ -22,9 +24,10 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def create_app(settings: WebSettings | None = None) -> Flask:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup("web")
     settings = settings or WebSettings.load()
     app = Flask(__name__)
+    metrics.init_app(app, "web")  # /metrics on its own port, as every web process (not via the gateway)
     app.extensions["web_settings"] = settings
     app.config.update(
         SECRET_KEY=settings.secret_key,
