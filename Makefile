@@ -17,7 +17,7 @@ export WEB_CONCURRENCY ?= 1
 # The web app calls the API for its visitors from this address: the gateway's limits count each visitor.
 export MALL_GATEWAY_TRUSTED_PROXIES ?= 127.0.0.1
 
-.PHONY: run test demo bench install lint docs screenshots clean
+.PHONY: run test chaos demo bench install lint docs screenshots clean compose-env
 
 $(STAMP): shared/pyproject.toml $(foreach p,$(PACKAGES),$(p)/pyproject.toml) web/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ run: $(STAMP)
 test: $(STAMP)
 	pytest
 
+# Kill -9 workers and a web process, restart private RabbitMQ and PostgreSQL servers during a
+# burst, deliver every event twice: nothing lost, nothing twice (also part of `make test`).
+chaos: $(STAMP)
+	pytest tests/chaos -s
+
 demo: $(STAMP)
 	python scripts/demo.py --gateway http://localhost:$(MALL_GATEWAY_PORT)
 
@@ -53,6 +58,11 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	python scripts/gen_event_docs.py
+	mall-bus-acl
+
+# The secrets docker-compose.yml requires, random, into .env (kept if already there).
+compose-env:
+	$(PYTHON) scripts/compose_env.py
 
 # The web app's main pages as PNGs (docs/screenshots/), taken by the browser tests on real processes.
 screenshots: $(STAMP)

@@ -111,9 +111,12 @@ def test_the_observability_profile_is_valid_and_scrapes_every_web_process_and_wo
         if os.environ.get("CI"):
             pytest.fail("docker-compose is not installed (.ci/run installs it)")
         pytest.skip("docker-compose not installed here (apt-get install docker-compose)")
-    subprocess.run(["docker-compose", "--profile", "observability", "config", "-q"], cwd=ROOT, check=True)
+    # The secrets compose requires (make compose-env writes real ones into .env).
+    env = {**os.environ, "MALL_ADMIN_PASSWORD": "a", "MALL_POSTGRES_PASSWORD": "p", "MALL_RABBITMQ_PASSWORD": "r",
+           **{f"MALL_BUS_PASSWORD_{s.upper()}": s for s in SERVICES}}
+    subprocess.run(["docker-compose", "--profile", "observability", "config", "-q"], cwd=ROOT, check=True, env=env)
     names = subprocess.run(["docker-compose", "--profile", "observability", "config", "--services"], cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.split()
+                           check=True, capture_output=True, text=True, env=env).stdout.split()
     assert {"prometheus", "grafana", "jaeger"} <= set(names)
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     for name in ("prometheus", "grafana", "jaeger"):

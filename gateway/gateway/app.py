@@ -6,6 +6,7 @@ rates per client. Services still verify the token themselves: they never trust t
 """
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -15,13 +16,15 @@ from werkzeug.exceptions import HTTPException
 
 from mall_shared import logs, metrics, tracing
 from mall_shared.api import DomainError, NotFound, error_body
-from mall_shared.auth import bearer_token, verify_token
+from mall_shared.auth import TokenRevoked, bearer_token, verify_token
 from mall_shared.db import new_id
 
 from . import docs
 from .clients import client_key
 from .config import ROUTES, GatewaySettings
+from .paths import check_path, raw_path
 from .proxy import forward
+from .revocations import Revocations
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
@@ -35,13 +38,22 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     tracing.instrument_app(app)
     app.register_blueprint(docs.blueprint)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    limiter = Limiter(client_key(settings.trusted_proxies), app=app, default_limits=[settings.rate_limit],
-                      storage_uri=settings.rate_limit_storage, headers_enabled=True)
+    # Counters live in MALL_GATEWAY_RATE_LIMIT_STORAGE (redis://… shares them between every
+    # gateway process and replica); were it unreachable, each process keeps counting in memory.
+    client = client_key(settings.trusted_proxies)
+    limiter = Limiter(client, app=app, default_limits=[settings.rate_limit],
+                      storage_uri=settings.rate_limit_storage, key_prefix=settings.rate_limit_prefix,
+                      in_memory_fallback_enabled=True, headers_enabled=True)
     timeouts = (settings.connect_timeout, settings.read_timeout)
+    revocations = Revocations(settings.services["crm"], timeouts)
+    if settings.revocation_poll > 0:
+        threading.Thread(target=revocations.run, args=(settings.revocation_poll, threading.Event()),
+                         name="revocations", daemon=True).start()
 
     @app.before_request
     def _request_id():
         g.request_id = request.headers.get("X-Request-ID") or new_id()
+        check_path(raw_path(request.environ))
 
     @app.after_request
     def _echo(response):
@@ -52,14 +64,16 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     @app.route("/api/<area>/<path:rest>", methods=METHODS)
     @limiter.limit(settings.login_rate_limit, scope="login", methods=["POST"],
                    exempt_when=lambda: request.path != "/api/auth/login")
+    @limiter.limit(settings.register_rate_limit, scope="register", methods=["POST"],
+                   exempt_when=lambda: request.path != "/api/auth/register")
     def route(area: str, rest: str = ""):
         service = ROUTES.get(area)
         if service is None:
             raise NotFound(f"No API area {area!r}", details={"areas": sorted(ROUTES)})
         token = bearer_token()
-        if token:
-            verify_token(token, settings.jwt_public_key)
-        return forward(request, service, settings.services[service], g.request_id, timeouts)
+        if token and revocations.revoked(verify_token(token, settings.jwt_public_key)):
+            raise TokenRevoked()
+        return forward(request, service, settings.services[service], g.request_id, timeouts, client())
 
     @app.get("/openapi/<service>.json")
     def openapi(service: str):

@@ -20,6 +20,11 @@ class GatewaySettings:
     rate_limit: str
     login_rate_limit: str
     rate_limit_storage: str
+    # Accounts one client may create; the counters' key prefix in a shared storage (Redis).
+    register_rate_limit: str = "10 per hour"
+    rate_limit_prefix: str = "mall-gateway"
+    # How often (s) each process fetches newly revoked tokens from crm; 0 turns it off.
+    revocation_poll: float = 1.0
     # The storefront and admin console (web/): every path outside /api, /openapi and the health checks.
     web_url: str = ""
     # Proxies whose X-Forwarded-For the rate limits believe (the web app's address).
@@ -36,6 +41,8 @@ class GatewaySettings:
             rate_limit=env("MALL_GATEWAY_RATE_LIMIT") or "3000 per minute",
             login_rate_limit=env("MALL_GATEWAY_LOGIN_RATE_LIMIT") or "30 per minute",
             rate_limit_storage=env("MALL_GATEWAY_RATE_LIMIT_STORAGE") or "memory://",
+            register_rate_limit=env("MALL_GATEWAY_REGISTER_RATE_LIMIT") or "10 per hour",
+            revocation_poll=float(env("MALL_GATEWAY_REVOCATION_POLL") or 1),
             web_url=(env("WEB_URL") or "http://127.0.0.1:8007").rstrip("/"),
             trusted_proxies=frozenset(a.strip() for a in (env("MALL_GATEWAY_TRUSTED_PROXIES") or "").split(",")
                                       if a.strip()),

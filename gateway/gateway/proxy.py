@@ -2,8 +2,9 @@
 dead service, it answers 503 (down) or 504 (too slow) in the error format.
 
 One urllib3 pool manager serves every thread (it is thread-safe and keeps connections alive
-per service). requests on top of it cost about twice the CPU per forwarded call here, for
-features a proxy does not use (cookies, redirects, auth, encoding guesses)."""
+per service). requests on top of it cost 1.27 ms of CPU per forwarded POST here against 0.72 ms
+(measured on this 2-core machine, busy), for features a proxy does not use (cookies, redirects,
+auth, encoding guesses)."""
 from __future__ import annotations
 
 import urllib3
@@ -14,7 +15,8 @@ from mall_shared.api import error_body
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and ones the gateway sets itself.
 _DROP_REQUEST = {"host", "connection", "keep-alive", "proxy-authorization", "te", "trailer",
-                 "transfer-encoding", "upgrade", "content-length", "x-forwarded-for", "x-request-id"}
+                 "transfer-encoding", "upgrade", "content-length", "x-forwarded-for", "x-request-id",
+                 "x-mall-client"}
 _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length",
                   "trailer", "upgrade"}
 
@@ -22,9 +24,12 @@ _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-enco
 _pool = urllib3.PoolManager(num_pools=16, maxsize=64, retries=False)
 
 
-def forward(req: Request, service: str, base_url: str, request_id: str, timeouts: tuple[float, float]) -> Response:
+def forward(req: Request, service: str, base_url: str, request_id: str, timeouts: tuple[float, float],
+            client: str | None = None) -> Response:
     headers = {k: v for k, v in req.headers.items() if k.lower() not in _DROP_REQUEST}
     headers["X-Request-ID"] = request_id
+    if client:  # who the caller is, as the rate limits count it (a visitor behind the web app too)
+        headers["X-Mall-Client"] = client
     headers["X-Forwarded-For"] = ", ".join(filter(None, [req.headers.get("X-Forwarded-For"), req.remote_addr]))
     url = base_url + req.full_path.rstrip("?")
     body = req.get_data()

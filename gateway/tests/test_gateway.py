@@ -1,7 +1,9 @@
 """The gateway against small real HTTP upstreams: routing, tokens, request ids, failures."""
+import os
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 from flask import Flask, request
@@ -10,6 +12,9 @@ from werkzeug.serving import make_server
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from mall_shared.config import SERVICES
+from mall_shared.testing import eventually
+
+REVOKED_JTI = "0b7c3c1e-logged-out"
 
 
 def free_port() -> int:
@@ -32,11 +37,19 @@ def upstream():
             return {"cookie": request.headers.get("Cookie")}, 200
         return {"path": request.full_path, "method": request.method, "body": request.get_data(as_text=True),
                 "request_id": request.headers.get("X-Request-ID"),
-                "authorization": request.headers.get("Authorization")}, 201
+                "authorization": request.headers.get("Authorization"),
+                "client": request.headers.get("X-Mall-Client")}, 201
 
     @app.get("/readyz")
     def ready():
         return {"status": "ok"}
+
+    @app.get("/internal/revoked-tokens")
+    def revoked():  # crm's list: one logged-out token, and one whose coverage has long expired
+        after = int(request.args.get("after", 0))
+        items = [{"seq": 1, "token_id": REVOKED_JTI, "expires_at": "2999-01-01T00:00:00+00:00"},
+                 {"seq": 2, "token_id": "long-gone", "expires_at": "2000-01-01T00:00:00+00:00"}]
+        return {"items": [i for i in items if i["seq"] > after]}
 
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -59,7 +72,7 @@ def test_a_request_is_forwarded_with_its_path_query_and_body(gateway):
     res = gateway.post("/api/orders/abc?x=1", data="hello", headers={"X-Request-ID": "req-1"})
     assert res.status_code == 201
     assert res.json == {"path": "/api/orders/abc?x=1", "method": "POST", "body": "hello", "request_id": "req-1",
-                        "authorization": None}
+                        "authorization": None, "client": "127.0.0.1"}
     assert res.headers["X-Request-ID"] == "req-1"
 
 
@@ -119,6 +132,62 @@ def test_readiness_lists_every_service(gateway):
     assert res.json["services"]["logistics"].startswith("unreachable")
 
 
+@pytest.mark.parametrize("path", [
+    "/api/auth/x/%2e%2e/login", "/api/auth/x/../login", "/api/catalog/%2e%2e/%2e%2e/readyz",
+    "/api/catalog/%2E%2E/readyz", "/api/catalog/./products", "/api/catalog/%2e/products",
+    "/api/auth%2flogin", "/api/catalog/a%2Fb", "/api/catalog/a%5cb", "/api/catalog/%252e%252e/readyz",
+    "/api/auth//login", "/api/catalog/..",
+])
+def test_dot_segments_and_encoded_separators_are_refused_before_routing(gateway, path):
+    res = gateway.post(path, json={})
+    assert res.status_code == 400 and res.json["error"]["code"] == "invalid_path", (path, res.json)
+
+
+def test_a_disguised_login_path_cannot_dodge_the_login_limit(gateway):
+    codes = [gateway.post(path, json={}).status_code
+             for path in ["/api/auth/login"] * 3 + ["/api/auth/x/%2e%2e/login", "/api/auth/login"]]
+    assert codes == [201, 201, 201, 400, 429]
+
+
+def test_a_plain_path_with_an_encoded_character_is_still_forwarded(gateway):
+    res = gateway.get("/api/catalog/products?q=%E9%9E%8B")
+    assert res.status_code == 201 and res.json["path"] == "/api/catalog/products?q=%E9%9E%8B"
+
+
+def test_registrations_are_limited_per_client(upstream, keys):
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=1,
+                               rate_limit="10000 per minute", login_rate_limit="30 per minute",
+                               rate_limit_storage="memory://", register_rate_limit="2 per hour")
+    gateway = create_app(settings).test_client()
+    codes = [gateway.post("/api/auth/register", json={}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    other = gateway.post("/api/auth/register", json={}, environ_base={"REMOTE_ADDR": "198.51.100.2"})
+    assert other.status_code == 201
+
+
+def test_gateway_processes_share_their_limits_through_redis(upstream, keys):
+    """Two gateways (as two gunicorn workers or replicas would be) count one client's logins together."""
+    settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
+                               jwt_public_key=keys.public, connect_timeout=1, read_timeout=1,
+                               rate_limit="10000 per minute", login_rate_limit="3 per minute",
+                               rate_limit_storage=os.environ.get("MALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                               rate_limit_prefix=f"test-{uuid.uuid4().hex}")
+    first, second = create_app(settings).test_client(), create_app(settings).test_client()
+    codes = [gw.post("/api/auth/login", json={}).status_code for gw in (first, second, first, second)]
+    assert codes == [201, 201, 201, 429]
+
+
+def test_a_revoked_token_is_refused_at_the_gateway_within_a_poll(gateway, keys):
+    revoked = {"Authorization": f"Bearer {keys.token(jti=REVOKED_JTI)}"}
+    res = eventually(lambda: (r := gateway.get("/api/orders", headers=revoked)).status_code == 401 and r, timeout=5)
+    assert res.json["error"]["code"] == "token_revoked"
+    by_login = {"Authorization": f"Bearer {keys.token(jti='fresh', sid=REVOKED_JTI)}"}
+    assert gateway.get("/api/orders", headers=by_login).status_code == 401
+    live = {"Authorization": f"Bearer {keys.token(jti='another', sid='another-login')}"}
+    assert gateway.get("/api/orders", headers=live).status_code == 201
+
+
 def test_pages_outside_the_api_go_to_the_web_app_and_the_api_stays_with_the_services(upstream, keys):
     settings = GatewaySettings(services={s: upstream for s in ("catalog", "order", "payment", "crm", "logistics")},
                                jwt_public_key=keys.public, connect_timeout=1, read_timeout=0.5,
@@ -164,6 +233,11 @@ def test_rate_limits_count_each_visitor_a_trusted_proxy_serves_and_never_a_clien
     # A client claiming to be someone else is counted as itself.
     assert [login("3.3.3.3", "4.4.4.4"), login("3.3.3.3", "5.5.5.5"), login("3.3.3.3", "6.6.6.6")] == \
         [201, 201, 429]
+
+
+def test_the_service_learns_the_client_as_the_gateway_counts_it_never_as_the_client_claims(gateway):
+    res = gateway.get("/api/auth/me", headers={"X-Mall-Client": "10.9.9.9", "X-Forwarded-For": "10.8.8.8"})
+    assert res.json["client"] == "127.0.0.1"  # the peer: an untrusted caller's claims are dropped
 
 
 def test_the_gateways_metrics_count_forwarded_requests_by_api_area_not_by_path(gateway):

@@ -73,7 +73,21 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "machine-readable, e.g. validation_error"})
+    message = fields.String(required=True)
+    details = fields.Dict(required=True, metadata={"description": "e.g. `fields` for a validation error"})
+
+
+class ErrorSchema(Schema):
+    """The one error body every service answers (and its OpenAPI documents)."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema  # documented for every operation's error responses
+
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
         messages = (getattr(error, "data", None) or {}).get("messages")
@@ -105,8 +119,12 @@ def _unexpected(exc: Exception):
 
 
 # ---- pagination ------------------------------------------------------------------------------
+# A page past this is refused (422) rather than turned into an offset the database cannot hold.
+MAX_PAGE = 1_000_000
+
+
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -198,6 +216,7 @@ def create_service_app(service: str, metadata, blueprints: list, config: dict | 
     def _request_id():
         g.request_id = request.headers.get("X-Request-ID") or new_id()
         g.correlation_token = correlation_id.set(g.request_id)
+        _refuse_nul()
 
     @app.after_request
     def _echo_request_id(response):
@@ -224,6 +243,21 @@ def create_service_app(service: str, metadata, blueprints: list, config: dict | 
         return {"status": "ok" if ok else "unavailable", "service": service, "checks": checks}, 200 if ok else 503
 
     return app
+
+
+def _refuse_nul() -> None:
+    """No text a service stores may hold NUL (PostgreSQL refuses it, which would be a 500): refuse
+    it in the path, the query, a form or a JSON body up front, as the invalid input it is."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype == "application/json":
+        raw = request.get_data(cache=True)
+        if b"\x00" in raw or b"\\u0000" in raw:
+            values.append("\x00")
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in v for v in values):
+        raise BadRequest("Text may not contain NUL characters", code="validation_error",
+                         details={"fields": {}})
 
 
 def _check(fn) -> str:

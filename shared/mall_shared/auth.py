@@ -26,6 +26,7 @@ class Identity:
     role: str
     email: str | None = None
     name: str | None = None
+    token_ids: tuple[str, ...] = ()  # the token's jti and sid: what revoking it names
 
     @property
     def is_staff(self) -> bool:
@@ -52,11 +53,16 @@ def verify_token(token: str, public_key: str) -> Identity:
         raise Unauthorized("Invalid token", code="invalid_token") from exc
     if claims.get("typ") != "access" or claims["role"] not in ROLES:
         raise Unauthorized("Invalid token", code="invalid_token")
-    identity = Identity(id=claims["sub"], role=claims["role"], email=claims.get("email"), name=claims.get("name"))
+    identity = Identity(id=claims["sub"], role=claims["role"], email=claims.get("email"), name=claims.get("name"),
+                        token_ids=tuple(str(claims[k]) for k in ("jti", "sid") if claims.get(k)))
     if len(_verified) >= _VERIFIED_MAX:
         _verified.clear()
     _verified[(token, public_key)] = (identity, claims["exp"])
     return identity
+
+
+class TokenRevoked(Unauthorized):
+    code, message = "token_revoked", "Token revoked (logged out or password changed)"
 
 
 def bearer_token() -> str | None:
@@ -73,6 +79,11 @@ def current_identity() -> Identity | None:
     if "identity" not in g:
         token = bearer_token()
         g.identity = verify_token(token, current_app.extensions["mall_jwt_public_key"]) if token else None
+        # A service that knows revoked tokens (crm, which revokes them) registers how to ask.
+        is_revoked = current_app.extensions.get("mall_token_revoked")
+        if g.identity is not None and is_revoked is not None and is_revoked(g.identity.token_ids):
+            g.identity = None
+            raise TokenRevoked()
     return g.identity
 
 

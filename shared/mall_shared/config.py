@@ -44,8 +44,9 @@ class Settings:
     broker_options: dict = field(default_factory=dict)
     jwt_public_key_file: Path = Path()
     sandbox: bool = False
-    # Bounded retries of a failing event handler before its message goes to the dead-letter queue.
-    retry_delays: tuple[float, ...] = (0.2, 1.0, 3.0)
+    # A transient failure's retries (seconds after each failure; ~12.6 min in all) before its
+    # message goes to the dead-letter queue. A permanent failure goes there at once.
+    retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0, 600.0)
     # The relay's fallback poll (seconds); a commit that emitted wakes it at once (see outbox.py).
     relay_interval: float = 0.1
 
@@ -61,7 +62,7 @@ class Settings:
             broker_options=broker_options(broker_url, base),
             jwt_public_key_file=Path(_env("MALL_JWT_PUBLIC_KEY_FILE", str(base / "keys" / "jwt_public.pem"))),
             sandbox=flag("MALL_SANDBOX"),
-            retry_delays=tuple(float(x) for x in _env("MALL_RETRY_DELAYS", "0.2,1,3").split(",")),
+            retry_delays=tuple(float(x) for x in _env("MALL_RETRY_DELAYS", "1,5,30,120,600").split(",")),
             # PostgreSQL's NOTIFY wakes the relay at every commit: polling is only the fallback there.
             relay_interval=float(_env("MALL_RELAY_INTERVAL", "1" if database_url.startswith("postgresql") else "0.1")),
         )

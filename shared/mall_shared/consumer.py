@@ -4,8 +4,8 @@ worker binds one durable queue `<service>.events` to those types and calls each 
 
 - Idempotent: an event id already in the inbox is acked and skipped.
 - Ack after commit: a crash before commit leaves the message to be redelivered.
-- Poison: bounded retries with delay (in the consumer itself, so the embedded filesystem
-  transport and RabbitMQ behave alike), then the message goes to `<service>.events.dead`.
+- Failures: a transient one is retried later without blocking the queue, a permanent one (or
+  one whose retries are spent) goes to `<service>.events.dead` at once (see retry.py).
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from .config import Settings
 from .db import Database, utcnow
 from .events import InvalidEvent, parse
 from .outbox import Relay, connection, exchange
+from .prune import prune_interval, pruning_job
+from .retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +100,15 @@ class Worker(ConsumerMixin):
         self.pending: list = []
         self.connection = connection(settings)
         name = f"{settings.service}.events"
+        self.retry = Retry(settings.service, name, settings.retry_delays,
+                           embedded=settings.broker_url.startswith("filesystem"))
         self.queue = Queue(name, exchange=exchange, durable=True,
-                           bindings=[binding(exchange, routing_key=t) for t in sorted(handlers)])
-        self.dead_queue = Queue(f"{name}.dead", durable=True)
+                           bindings=[binding(exchange, routing_key=t) for t in sorted(handlers)] + [self.retry.back])
         self.producer: Producer | None = None
 
     def get_consumers(self, consumer_cls: type[Consumer], channel) -> list[Consumer]:
         exchange(channel).declare()
-        self.dead_queue(channel).declare()
+        self.retry.declare(channel)
         self.producer = Producer(channel)
         return [consumer_cls(queues=[self.queue], on_message=self.pending.append, prefetch_count=self.prefetch)]
 
@@ -113,7 +116,10 @@ class Worker(ConsumerMixin):
         self.consuming = connection  # the mixin consumes on a clone of self.connection
 
     def on_iteration(self) -> None:
-        """Between two waits for the broker: take what else has already arrived, handle it all."""
+        """Between two waits for the broker: move due retries back (embedded bus), then take what
+        else has already arrived and handle it all."""
+        if self.producer is not None:
+            self.retry.pump(self.producer)
         if not self.pending:
             return
         while len(self.pending) < self.batch:
@@ -132,7 +138,7 @@ class Worker(ConsumerMixin):
             except InvalidEvent as exc:
                 log.error("poison message on %s: %s", self.queue.name, exc)
                 metrics.dead_lettered(self.settings.service, "invalid")
-                self.dead_letter(message, f"invalid event: {exc}")
+                self.retry.dead_letter(self.producer, message, f"invalid event: {exc}")
                 message.ack()
                 continue
             if env["type"] not in self.handlers:
@@ -153,29 +159,17 @@ class Worker(ConsumerMixin):
                 self.on_message(message, env, evt)
 
     def on_message(self, message, env: dict, evt: Any) -> None:
-        for delay in (*self.settings.retry_delays, None):
-            try:
-                handle(self.db, self.handlers, env, evt)  # logs and counts it, duplicate or not
-                break
-            except Exception as exc:
-                if delay is None:
-                    log.exception("giving up on %s %s", env["type"], env["id"])
-                    metrics.dead_lettered(self.settings.service, env["type"])
-                    self.dead_letter(message, repr(exc))
-                    break
-                log.warning("handling %s %s failed (%r); retrying in %ss", env["type"], env["id"], exc, delay)
+        try:
+            handle(self.db, self.handlers, env, evt)  # logs and counts it, duplicate or not
+        except Exception as exc:
+            outcome = self.retry.failed(self.producer, message, exc)
+            if outcome == "dead-lettered":
+                metrics.dead_lettered(self.settings.service, env["type"])
+            else:
                 metrics.retried(self.settings.service, env["type"])
-                time.sleep(delay)
-        message.ack()
-
-    def dead_letter(self, message, reason: str) -> None:
-        assert self.producer is not None
-        headers = dict(message.headers or {})
-        headers.update({"x-dead-reason": reason[:1000], "x-original-queue": self.queue.name})
-        self.producer.publish(
-            message.body, exchange="", routing_key=self.dead_queue.name, headers=headers,
-            content_type=message.content_type, content_encoding=message.content_encoding, delivery_mode=2,
-        )
+            log.warning("handling %s %s failed (%r): %s", env["type"], env["id"], exc, outcome,
+                        exc_info=outcome == "dead-lettered")
+        message.ack()  # only once it is handled, parked for a retry or dead-lettered
 
 
 def _run_periodic(db: Database, interval: float, job: Callable[[Session], Any], stop: threading.Event) -> None:
@@ -195,6 +189,7 @@ def run_worker(service: str, metadata, handlers: dict[str, Handler], periodic: I
     db = Database(service, settings.database_url, metadata)
     stop = threading.Event()
     threads = [threading.Thread(target=Relay(db, settings).run, args=(stop,), name="relay", daemon=True)]
+    periodic = [*periodic, (prune_interval(), pruning_job(db))]
     threads += [
         threading.Thread(target=_run_periodic, args=(db, interval, job, stop), name=job.__name__, daemon=True)
         for interval, job in periodic

@@ -41,6 +41,8 @@ def connection(settings: Settings, **kwargs) -> Connection:
     for key in ("data_folder_in", "control_folder"):
         if key in settings.broker_options:
             Path(settings.broker_options[key]).mkdir(parents=True, exist_ok=True)
+    if settings.broker_url.startswith("filesystem:"):
+        kwargs.setdefault("transport", "mall_shared.fsbus:Transport")  # at-least-once (fsbus.py)
     return Connection(settings.broker_url, transport_options=settings.broker_options, **kwargs)
 
 

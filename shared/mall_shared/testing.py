@@ -99,19 +99,20 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def create_database(prefix: str) -> str:
-    """A fresh, empty PostgreSQL database; returns its URL."""
+def create_database(prefix: str, admin_url: str | None = None) -> str:
+    """A fresh, empty PostgreSQL database (on the test server, or the one of `admin_url`); its URL."""
+    admin_url = admin_url or postgres_admin_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return _with_database(postgres_admin_url(), name)
+    return _with_database(admin_url, name)
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, admin_url: str | None = None) -> None:
     name = urlsplit(url).path.lstrip("/")
-    engine = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin_url or postgres_admin_url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()

@@ -7,10 +7,12 @@ import uuid
 import pytest
 from kombu import Connection, Queue
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy.exc import OperationalError
 
 from mall_shared.config import Settings, broker_options
 from mall_shared.consumer import Worker
 from mall_shared.db import Database, bus_tables
+from mall_shared.dlq import main as mall_dlq_main
 from mall_shared.events import CONTENT_TYPE, Line, OrderCancelled, OrderPlaced, envelope
 from mall_shared.outbox import Relay, connection, emit, exchange
 from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database, eventually
@@ -124,6 +126,10 @@ def test_a_redelivered_event_changes_nothing(database, settings, running):
     assert worker.queue.name == "probe.events"
 
 
+def mall_dlq(*argv: str) -> None:
+    mall_dlq_main(list(argv))
+
+
 def dead_letters(settings) -> list:
     with Connection(settings.broker_url, transport_options=settings.broker_options) as conn:
         queue = Queue("probe.events.dead", durable=True)(conn.default_channel)
@@ -133,22 +139,97 @@ def dead_letters(settings) -> list:
         return messages
 
 
-def test_a_failing_handler_is_retried_then_dead_lettered(database, settings, running):
+def transient() -> OperationalError:
+    return OperationalError("UPDATE skus", {}, ConnectionError("server closed the connection unexpectedly"))
+
+
+def test_a_permanent_failure_is_dead_lettered_at_once(database, settings, running):
     order_id = str(uuid.uuid4())
     attempts = []
 
     def failing(event, s):
         attempts.append(event.order_id)
-        raise RuntimeError("boom")
+        raise KeyError("boom")
 
     dead_letters(settings)  # empty it
     running({"OrderCancelled": failing})
     with database.transaction() as s:
         emit(s, OrderCancelled(order_id=order_id, customer_id="c", total=1, reason="x"))
     dead = eventually(lambda: dead_letters(settings))
-    assert len(attempts) == 3  # one try and two retries (retry_delays has two entries)
+    assert attempts == [order_id]  # no retry: it could never succeed
     assert json.loads(dead[0].body)["data"]["order_id"] == order_id
-    assert "boom" in dead[0].headers["x-dead-reason"]
+    assert "permanent" in dead[0].headers["x-dead-reason"] and "boom" in dead[0].headers["x-dead-reason"]
+    assert dead[0].headers["x-original-queue"] == "probe.events"
+
+
+def test_a_transient_failure_is_retried_later_without_holding_up_the_queue(database, settings, running):
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    handled = []
+
+    def flaky(event, s):
+        handled.append(event.order_id)
+        if event.order_id == first and handled.count(first) <= 2:
+            raise transient()  # the database restarting, say: twice, then it is back
+        s.execute(effects.insert().values(order_id=event.order_id, kind="cancelled"))
+
+    running({"OrderCancelled": flaky})
+    for order_id in (first, second):
+        with database.transaction() as s:
+            emit(s, OrderCancelled(order_id=order_id, customer_id="c", total=1, reason="x"))
+    eventually(lambda: count(database, first) == 1)
+    assert handled.count(first) == 3 and count(database, second) == 1
+    assert handled.index(second) < len(handled) - 1  # handled while the first one waited
+
+
+def test_a_transient_failure_that_outlasts_every_retry_is_dead_lettered(database, settings, running):
+    order_id = str(uuid.uuid4())
+    attempts = []
+
+    def down(event, s):
+        attempts.append(event.order_id)
+        raise transient()
+
+    dead_letters(settings)
+    running({"OrderCancelled": down})
+    with database.transaction() as s:
+        emit(s, OrderCancelled(order_id=order_id, customer_id="c", total=1, reason="x"))
+    dead = eventually(lambda: dead_letters(settings))
+    assert attempts == [order_id] * 3  # one try and a retry after each of the two delays
+    assert dead[0].headers["x-retry-count"] == 2 and "server closed" in dead[0].headers["x-dead-reason"]
+
+
+def test_mall_dlq_lists_shows_replays_and_purges_dead_letters(database, settings, running, monkeypatch, capsys):
+    monkeypatch.setenv("MALL_BROKER_URL", settings.broker_url)
+    monkeypatch.setenv("MALL_RETRY_DELAYS", "0.05")
+    broken, fixed = {"now": True}, []
+
+    def handler(event, s):
+        if broken["now"]:
+            raise ValueError("a bug")
+        fixed.append(event.order_id)
+
+    dead_letters(settings)
+    running({"OrderCancelled": handler})
+    ids = []
+    for _ in range(2):
+        with database.transaction() as s:
+            ids.append(emit(s, OrderCancelled(order_id=str(uuid.uuid4()), customer_id="c", total=1, reason="x"))["id"])
+
+    def listed():
+        mall_dlq("list", "probe")
+        return capsys.readouterr().out
+
+    eventually(lambda: "2 dead letter(s)" in listed())
+    mall_dlq("show", "probe", ids[0])
+    assert json.loads(capsys.readouterr().out)["body"]["id"] == ids[0]
+    broken["now"] = False  # the bug is fixed and deployed: replay one, purge the other
+    mall_dlq("replay", "probe", ids[0])
+    eventually(lambda: len(fixed) == 1)
+    mall_dlq("purge", "probe", "--all")
+    assert "1 dead letter(s) purged" in capsys.readouterr().out
+    assert "0 dead letter(s)" in listed() and len(fixed) == 1
+    with pytest.raises(SystemExit):
+        mall_dlq("replay", "probe", "no-such-id")
 
 
 def test_a_malformed_message_goes_straight_to_the_dead_letter_queue(database, settings, running):
@@ -183,7 +264,7 @@ def test_a_backlog_is_handled_in_batches_and_one_bad_event_spoils_none_of_the_ot
         exchange(conn.default_channel).declare()
         worker = Worker(database, settings, {"OrderPlaced": sometimes})
         worker.queue(conn.default_channel).declare()
-        worker.dead_queue(conn.default_channel).declare()
+        worker.retry.declare(conn.default_channel)
         dead_letters(settings)
         producer = conn.Producer()
         for order_id in good:

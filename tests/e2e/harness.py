@@ -40,9 +40,13 @@ def running(workdir: Path, **kwargs) -> Iterator[Platform]:
 
 class Platform:
     def __init__(self, workdir: Path, extra_env: dict | None = None, workers: dict | None = None,
-                 embedded: bool = False, web: bool = False):
+                 embedded: bool = False, web: bool = False, broker_url: str | None = None,
+                 database_admin_url: str | None = None):
         """embedded: SQLite files and the filesystem bus, as `make run` uses (else PostgreSQL and RabbitMQ).
-        web: also start the web app (storefront and admin console), served by the gateway at `/`."""
+        web: also start the web app (storefront and admin console), served by the gateway at `/`.
+        broker_url / database_admin_url: servers of the caller's own (the chaos tests restart them)."""
+        self.given_broker_url = broker_url
+        self.database_admin_url = database_admin_url
         self.workdir = workdir
         self.embedded = embedded
         self.extra_env = extra_env or {}
@@ -75,6 +79,10 @@ class Platform:
             "MALL_GATEWAY_PORT": str(self.gateway_port),
             "MALL_GATEWAY_RATE_LIMIT": "100000 per minute",
             "MALL_GATEWAY_LOGIN_RATE_LIMIT": "10000 per minute",
+            "MALL_GATEWAY_REGISTER_RATE_LIMIT": "100000 per hour",
+            # Load tests place many unpaid orders per customer; the caps have their own tests.
+            "ORDER_MAX_UNPAID_ORDERS": "100000",
+            "ORDER_MAX_UNPAID_PER_SKU": "100000",
             "WEB_CONCURRENCY": "1",
             "GUNICORN_THREADS": "16",
             "WEB_URL": f"http://127.0.0.1:{self.web_port}",
@@ -98,8 +106,8 @@ class Platform:
             self.broker_url = f"filesystem://{self.workdir / 'bus'}"
             self.databases = {s: f"sqlite:///{self.workdir / (s + '.db')}" for s in SERVICES}
         else:
-            self.broker_url = create_vhost("e2e")
-            self.databases = {s: create_database(f"e2e_{s}") for s in SERVICES}
+            self.broker_url = self.given_broker_url or create_vhost("e2e")
+            self.databases = {s: create_database(f"e2e_{s}", self.database_admin_url) for s in SERVICES}
         subprocess.run([str(BIN / "mall-migrate")], env=self.env, check=True, capture_output=True)
         for s in SERVICES:
             self._spawn(s, ["gunicorn", "-c", "python:mall_shared.gunicorn_conf", "--bind",
@@ -184,7 +192,7 @@ class Platform:
                 p.kill()
         if not self.embedded:
             for url in self.databases.values():
-                drop_database(url)
-            if self.broker_url:
+                drop_database(url, self.database_admin_url)
+            if self.broker_url and not self.given_broker_url:
                 delete_vhost(self.broker_url)
         shutil.rmtree(self.workdir / "data", ignore_errors=True)

@@ -40,9 +40,15 @@ def test_refresh_rotates_the_tokens_and_logout_revokes_them(platform, demo):
     anon.post("/api/auth/refresh", {"refresh_token": second["refresh_token"]}, expect=401)
 
     third = anon.post("/api/auth/login", login)
+    holder = demo.Client(platform.gateway, third["access_token"])
+    holder.get("/api/orders")
     anon.post("/api/auth/logout", {"refresh_token": third["refresh_token"]}, expect=204)
     err = anon.post("/api/auth/refresh", {"refresh_token": third["refresh_token"]}, expect=401)
     assert err["error"]["code"] == "invalid_refresh_token"
+    # The access token ends with the login: the gateway refuses it (order alone could not know).
+    err = demo.wait_for("the gateway to refuse the logged-out token",
+                        lambda: holder.get("/api/orders", expect=(200, 401)).get("error"), timeout=10)
+    assert err["code"] == "token_revoked"
 
 
 def test_an_order_keeps_a_copy_of_the_saved_address_it_was_placed_with(platform, demo, customer, sku):

@@ -30,8 +30,12 @@ class SkuNotFound(NotFound):
     code, message = "sku_not_found", "SKU not found"
 
 
-def get_skus(session: Session, ids: list[str]) -> list[Sku]:
-    return list(session.scalars(select(Sku).where(Sku.id.in_(ids)).order_by(Sku.id)))
+def get_skus(session: Session, ids: list[str], staff: bool = False) -> list[Sku]:
+    """SKUs by id; a draft product's are staff's business only (not on sale, nobody else's to see)."""
+    stmt = select(Sku).where(Sku.id.in_(ids)).order_by(Sku.id)
+    if not staff:
+        stmt = stmt.join(Product).where(Product.status != "draft")
+    return list(session.scalars(stmt))
 
 
 def _lock_skus(session: Session, ids: list[str]) -> dict[str, Sku]:

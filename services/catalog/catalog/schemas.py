@@ -4,6 +4,8 @@ from webargs.fields import DelimitedList
 
 from mall_shared.api import PageArgs
 
+MAX_PRICE = 10**9  # fen: ten million yuan a unit (the column is 32 bits; a filter past it is refused)
+
 
 class CategorySchema(Schema):
     id = fields.String(dump_only=True)
@@ -24,7 +26,7 @@ class SkuSchema(Schema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=50)),
                              values=fields.String(validate=validate.Length(max=100)), load_default=dict)
-    price = fields.Integer(required=True, validate=validate.Range(min=1, max=10**9))
+    price = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_PRICE))
     currency = fields.String(load_default="CNY", validate=validate.OneOf(["CNY"]))
     stock = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**7),
                            metadata={"description": "Available to sell (on create: the initial stock received)"})
@@ -81,7 +83,7 @@ class ProductUpdateSchema(Schema):
 
 
 class SkuUpdateSchema(Schema):
-    price = fields.Integer(validate=validate.Range(min=1, max=10**9))
+    price = fields.Integer(validate=validate.Range(min=1, max=MAX_PRICE))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=50)),
                              values=fields.String(validate=validate.Length(max=100)))
     low_stock_threshold = fields.Integer(validate=validate.Range(min=0, max=10**7))
@@ -90,8 +92,8 @@ class SkuUpdateSchema(Schema):
 class ProductSearchArgs(PageArgs):
     q = fields.String(validate=validate.Length(max=100))
     category_id = fields.String(validate=validate.Length(max=36))
-    min_price = fields.Integer(validate=validate.Range(min=0))
-    max_price = fields.Integer(validate=validate.Range(min=0))
+    min_price = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE))
+    max_price = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE))
     in_stock = fields.Boolean()
     size = fields.String(validate=validate.Length(min=1, max=100),
                          metadata={"description": "Products with a SKU of this size (on sale, for customers)"})

@@ -16,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, DomainError, NotFound, Unauthorized
-from mall_shared.auth import AUDIENCE, ISSUER
+from mall_shared.auth import AUDIENCE, ISSUER, Identity
 from mall_shared.db import new_id, utcnow
 from mall_shared.events import CustomerRegistered
 from mall_shared.outbox import emit
 
+from . import revocation
 from .config import CrmConfig
 from .models import Account, LoginThrottle, RefreshToken
 
@@ -67,11 +68,12 @@ class Signer:
     access_ttl: int
     refresh_ttl: int
 
-    def access_token(self, account: Account) -> str:
+    def access_token(self, account: Account, sid: str) -> str:
+        """`jti` names this token and `sid` the login it belongs to: either can be revoked."""
         now = utcnow()
         claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": account.id, "role": account.role, "typ": "access",
                   "email": account.email, "name": account.name, "iat": now,
-                  "exp": now + timedelta(seconds=self.access_ttl)}
+                  "exp": now + timedelta(seconds=self.access_ttl), "jti": new_id(), "sid": sid}
         return jwt.encode(claims, self.private_key, algorithm="RS256")
 
 
@@ -79,8 +81,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _login_key(email: str | None, mobile: str | None) -> str:
-    return f"email:{email.lower()}" if email else f"mobile:{mobile}"
+def _login_key(email: str | None, mobile: str | None, client: str) -> str:
+    login = f"email:{email.lower()}" if email else f"mobile:{mobile}"
+    return _digest(f"{login}\n{client}")
 
 
 def login_taken(session: Session, email: str | None, mobile: str | None, exclude: str | None = None) -> bool:
@@ -117,22 +120,24 @@ def register_customer(session: Session, name: str, password: str, email: str | N
 
 
 def _issue(session: Session, account: Account, signer: Signer, family: str | None = None) -> dict:
-    refresh = secrets.token_urlsafe(32)
-    session.add(RefreshToken(account_id=account.id, family=family or new_id(), token_hash=_digest(refresh),
+    refresh, family = secrets.token_urlsafe(32), family or new_id()
+    session.add(RefreshToken(account_id=account.id, family=family, token_hash=_digest(refresh),
                              expires_at=utcnow() + timedelta(seconds=signer.refresh_ttl)))
-    return {"access_token": signer.access_token(account), "token_type": "Bearer",
+    return {"access_token": signer.access_token(account, family), "token_type": "Bearer",
             "expires_in": signer.access_ttl, "refresh_token": refresh}
 
 
 def login(session: Session, password: str, config: CrmConfig, signer: Signer,
-          email: str | None = None, mobile: str | None = None) -> dict | DomainError:
+          email: str | None = None, mobile: str | None = None, client: str = "") -> dict | DomainError:
     """Tokens for the right password. A failure is *returned*, not raised, so that the caller
-    commits the failure count; the same error whether or not the account exists."""
+    commits the failure count; the same error whether or not the account exists. Failures
+    are counted per login and client, with a growing wait (see LoginThrottle)."""
     now = utcnow()
-    key = _login_key(email, mobile)
+    key = _login_key(email, mobile, client)
     throttle = session.get(LoginThrottle, key, with_for_update=True)
     if throttle is not None and throttle.is_locked(now):
-        return TooManyAttempts()
+        wait = max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
+        return TooManyAttempts(details={"retry_after": wait})
     where = Account.email == email.lower() if email else Account.mobile == mobile
     account = session.scalar(select(Account).where(where))
     if not check_password(account.password_hash if account else None, password):
@@ -162,7 +167,7 @@ def refresh_tokens(session: Session, refresh_token: str, signer: Signer) -> dict
         raise InvalidRefreshToken()
     if not stored.usable(now):
         if stored.revoked_at is not None:
-            revoke_family(session, stored.family)
+            revoke_family(session, stored.family, signer.access_ttl)
             return InvalidRefreshToken()
         raise InvalidRefreshToken()
     stored.revoked_at = now
@@ -170,24 +175,30 @@ def refresh_tokens(session: Session, refresh_token: str, signer: Signer) -> dict
     return _issue(session, account, signer, family=stored.family)
 
 
-def revoke_family(session: Session, family: str) -> None:
+def revoke_family(session: Session, family: str, access_ttl: int) -> None:
+    """A login ends: its refresh tokens, and the access tokens it minted (by their sid)."""
+    revocation.revoke(session, [family], access_ttl)
     session.execute(update(RefreshToken).where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=utcnow()))
 
 
-def logout(session: Session, refresh_token: str) -> None:
-    """Revoke the login the refresh token belongs to; unknown tokens are ignored (idempotent)."""
+def logout(session: Session, refresh_token: str, access_ttl: int, presented: Identity | None = None) -> None:
+    """Revoke the login the refresh token belongs to, and the access token presented with it;
+    unknown tokens are ignored (idempotent)."""
     stored = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token)))
     if stored is not None:
-        revoke_family(session, stored.family)
+        revoke_family(session, stored.family, access_ttl)
+    if presented is not None:
+        revocation.revoke(session, presented.token_ids, access_ttl)
 
 
-def change_password(session: Session, account_id: str, current: str, new: str) -> None:
-    """A new password, given the current one; every refresh token is revoked (logs out elsewhere)."""
+def change_password(session: Session, account_id: str, current: str, new: str, access_ttl: int) -> None:
+    """A new password, given the current one; every login ends, its access tokens with it."""
     account = get_account(session, account_id)
     if not check_password(account.password_hash, current):
         raise InvalidCredentials("The current password is wrong")
     account.password_hash = hasher.hash(new)
+    revocation.revoke(session, revocation.live_logins(session, account.id), access_ttl)
     session.execute(update(RefreshToken).where(RefreshToken.account_id == account.id,
                                                RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
 

@@ -1,10 +1,10 @@
 """crm's HTTP API. Thin views: validate, open a transaction, call one use case, return."""
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mall_shared.api import DomainError, PageArgs, page_schema, paginate, transaction
-from mall_shared.auth import require, requires
+from mall_shared.api import DomainError, PageArgs, Unauthorized, page_schema, paginate, transaction
+from mall_shared.auth import current_identity, require, requires
 
 from . import accounts, membership, services
 from .accounts import Signer
@@ -42,6 +42,15 @@ def _signer() -> Signer:
     return current_app.extensions["crm_signer"]
 
 
+def client_address() -> str:
+    """The caller as the gateway counts it (X-Mall-Client: it drops any a client sends, and sees
+    through the web app to the visitor); else the last X-Forwarded-For entry, the one the gateway
+    appended (earlier ones the client may have forged); else the peer."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return (request.headers.get("X-Mall-Client", "").strip() or forwarded.rsplit(",", 1)[-1].strip()
+            or request.remote_addr or "")
+
+
 def _raise_if_error(result):
     # Some use cases return their error instead of raising it, so that what they recorded
     # (a failed login, a revoked token family) commits before the error is answered.
@@ -68,7 +77,8 @@ class Login(MethodView):
     def post(self, data):
         """Log in: an access token (RS256 JWT) and a refresh token"""
         with transaction() as session:
-            result = accounts.login(session, data["password"], _config(), _signer(), data["email"], data["mobile"])
+            result = accounts.login(session, data["password"], _config(), _signer(), data["email"], data["mobile"],
+                                    client_address())
         return _raise_if_error(result)
 
 
@@ -89,8 +99,12 @@ class Logout(MethodView):
     @auth.response(204)
     def post(self, data):
         """Log out: revoke the refresh token (and any rotated from the same login)"""
+        try:  # the access token presented with it is revoked too, if it still counts
+            presented = current_identity()
+        except Unauthorized:
+            presented = None
         with transaction() as session:
-            accounts.logout(session, data["refresh_token"])
+            accounts.logout(session, data["refresh_token"], _config().access_token_ttl, presented)
 
 
 @auth.route("/me")
@@ -111,7 +125,8 @@ class Password(MethodView):
     def post(self, data):
         """Change the password (logs out every other session)"""
         with transaction() as session:
-            accounts.change_password(session, require().id, data["current_password"], data["new_password"])
+            accounts.change_password(session, require().id, data["current_password"], data["new_password"],
+                                     _config().access_token_ttl)
 
 
 @auth.route("/staff")

@@ -7,7 +7,7 @@ from mall_shared.api import page_schema, paginate, transaction
 from mall_shared.auth import current_identity, require, requires
 
 from . import reviews
-from .schemas import HideSchema, ReviewQueryArgs, ReviewSchema, ReviewUpdateSchema
+from .schemas import HideSchema, NewReviewSchema, ReviewQueryArgs, ReviewSchema, ReviewUpdateSchema
 
 blp = Blueprint("reviews", __name__, url_prefix="/api/crm/reviews", description="Product reviews")
 
@@ -22,10 +22,11 @@ class Reviews(MethodView):
         hidden = args["include_hidden"] and bool(who and who.is_staff)
         with transaction() as session:
             stmt = reviews.review_list(args.get("sku_id"), include_hidden=hidden)
-            return paginate(session, stmt, args["page"], args["per_page"])
+            page = paginate(session, stmt, args["page"], args["per_page"])
+            return {**page, "items": [reviews.shown_to(r, who) for r in page["items"]]}
 
     @requires("customer")
-    @blp.arguments(ReviewSchema)
+    @blp.arguments(NewReviewSchema)
     @blp.response(201, ReviewSchema)
     def post(self, data):
         """Review a SKU of one of my completed orders (one review per order line)"""
@@ -40,7 +41,8 @@ class ReviewDetail(MethodView):
     def get(self, review_id):
         """A review"""
         with transaction() as session:
-            return reviews.get_review(session, review_id, current_identity())
+            who = current_identity()
+            return reviews.shown_to(reviews.get_review(session, review_id, who), who)
 
     @requires("customer")
     @blp.arguments(ReviewUpdateSchema)

@@ -2,11 +2,11 @@
 import logging
 import os
 
-from flask import Flask
+from flask import Flask, request
 
 from mall_shared.api import create_service_app
 
-from . import accounts, api, api_reviews, api_tickets
+from . import accounts, api, api_reviews, api_tickets, revocation
 from .config import CrmConfig
 from .models import Base
 
@@ -22,7 +22,24 @@ def create_app(config: dict | None = None) -> Flask:
     app = create_service_app("crm", Base.metadata, BLUEPRINTS, config)
     app.extensions["crm_config"] = crm
     app.extensions["crm_signer"] = accounts.Signer(crm.jwt_private_key(), crm.access_token_ttl, crm.refresh_token_ttl)
-    with app.extensions["mall_db"].transaction() as session:
+    db = app.extensions["mall_db"]
+    with db.transaction() as session:
         if accounts.ensure_admin(session, crm.admin_email, crm.admin_password):
             log.info("created the first admin %s", crm.admin_email)
+
+    def token_revoked(token_ids) -> bool:
+        with db.transaction() as session:
+            return revocation.is_revoked(session, token_ids)
+
+    app.extensions["mall_token_revoked"] = token_revoked
+
+    @app.get("/internal/revoked-tokens")
+    def revoked_tokens():
+        """What the gateway polls to refuse revoked tokens (not routed by it: /api/ only)."""
+        after = request.args.get("after", 0, type=int)
+        with db.transaction() as session:
+            rows = revocation.revoked_since(session, after)
+            return {"items": [{"seq": r.seq, "token_id": r.token_id, "expires_at": r.expires_at.isoformat()}
+                              for r in rows]}
+
     return app

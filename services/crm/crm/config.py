@@ -3,8 +3,9 @@
 - `CRM_JWT_PRIVATE_KEY` (inline PEM) or `CRM_JWT_PRIVATE_KEY_FILE` (default
   MALL_DATA_DIR/keys/jwt_private.pem): signs access tokens. Only crm reads it.
 - `CRM_ACCESS_TOKEN_TTL` (seconds, default 900), `CRM_REFRESH_TOKEN_TTL` (default 30 days).
-- `CRM_LOGIN_MAX_FAILURES` (default 5) failed logins lock a login for `CRM_LOGIN_LOCK_SECONDS`
-  (default 900).
+- `CRM_LOGIN_MAX_FAILURES` (default 5) failed logins of one login from one client, then each
+  further failure makes that client wait twice as long (1 s, 2 s, …) up to `CRM_LOGIN_LOCK_SECONDS`
+  (default 900). Other clients, the owner's among them, are not held back.
 - `CRM_POINTS_PER_YUAN` (default 1), `CRM_TIER_THRESHOLDS` (points for regular, silver, gold,
   diamond; default "0,1000,5000,20000").
 - `CRM_REVIEW_EDIT_DAYS` (default 7): how long the author may edit a review.

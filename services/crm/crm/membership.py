@@ -35,8 +35,9 @@ def _member(session: Session, customer_id: str) -> Membership:
 
 
 def balance(session: Session, customer_id: str) -> int:
-    return session.scalar(select(func.coalesce(func.sum(PointsEntry.points), 0))
-                          .where(PointsEntry.customer_id == customer_id))
+    # int(): PostgreSQL sums a bigint column as numeric (a Decimal).
+    return int(session.scalar(select(func.coalesce(func.sum(PointsEntry.points), 0))
+                              .where(PointsEntry.customer_id == customer_id)))
 
 
 def _has(session: Session, key: str) -> bool:
@@ -81,8 +82,8 @@ def reverse_refund_points(session: Session, order_id: str, refund_id: str, refun
     member = _member(session, award.customer_id)
     if _has(session, key):
         return None
-    reversed_so_far = -session.scalar(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
-        PointsEntry.order_id == order_id, PointsEntry.key.like("refund:%")))
+    reversed_so_far = -int(session.scalar(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+        PointsEntry.order_id == order_id, PointsEntry.key.like("refund:%"))))
     current = balance(session, award.customer_id)
     points = points_to_reverse(award.points, award.amount or 0, refunded_so_far, reversed_so_far, current)
     if points <= 0:

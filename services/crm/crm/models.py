@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mall_shared.api import Conflict
-from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
+from mall_shared.db import NAMING, BigId, UTCDateTime, bus_tables, new_id, utcnow
 
 ROLES = ("customer", "staff", "admin")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")  # a mainland China mobile number
@@ -69,24 +69,38 @@ class RefreshToken(Base):
         return self.revoked_at is None and self.expires_at > now
 
 
+class RevokedToken(Base):
+    """An access token (`jti`) or a whole login (`sid`, its refresh-token family) that no longer
+    counts, kept until the last access token it could cover has expired. `seq` lets the gateway
+    fetch only what is new."""
+
+    __tablename__ = "revoked_tokens"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_id: Mapped[str] = mapped_column(String(36), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class LoginThrottle(Base):
-    """Failed logins per login name (email or mobile), whether or not such an account exists,
-    so the lock itself never tells who has an account."""
+    """Failed logins of one login name (email or mobile) from one client, whether or not such an
+    account exists (so it never tells who has one). Keyed by a digest of both: a stranger's
+    failures slow only the stranger, never lock the account's owner out from their own client."""
 
     __tablename__ = "login_throttles"
 
-    login: Mapped[str] = mapped_column(String(270), primary_key=True)
+    login: Mapped[str] = mapped_column(String(270), primary_key=True)  # sha256(login, client)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
 
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 
-    def record_failure(self, now: datetime, max_failures: int, lock_seconds: int) -> None:
+    def record_failure(self, now: datetime, free_failures: int, max_backoff: int) -> None:
+        """After `free_failures` failures each further one waits twice as long as the one before
+        (1 s, 2 s, 4 s, …, at most `max_backoff`); a success clears the row."""
         self.failures = (self.failures or 0) + 1
-        if self.failures >= max_failures:
-            self.locked_until = now + timedelta(seconds=lock_seconds)
-            self.failures = 0
+        if self.failures >= free_failures:
+            self.locked_until = now + timedelta(seconds=min(2 ** (self.failures - free_failures), max_backoff))
 
 
 # ---- address book ----------------------------------------------------------------------------
@@ -121,13 +135,13 @@ class PurchaseRecord(Base):
     order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="PENDING")
-    total: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     lines: Mapped[list] = mapped_column(JSON, default=list)
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    refunded: Mapped[int] = mapped_column(Integer, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
 
     def move_to(self, status: str, reason: str | None = None) -> bool:
         """Take a newer status; ignore one that is older or after a final one. True if changed."""
@@ -144,7 +158,7 @@ class PurchaseRefund(Base):
 
     refund_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(36), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -203,10 +217,10 @@ class PointsEntry(Base):
     # What makes this entry happen once: "award:<order>", "refund:<refund>", "adjust:<id>".
     key: Mapped[str] = mapped_column(String(80), unique=True)
     order_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(200))
     # The amount in fen the entry is based on (the order total, the refund amount).
-    amount: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int | None] = mapped_column(BigInteger)
     by: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

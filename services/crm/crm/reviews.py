@@ -100,3 +100,14 @@ def review_list(sku_id: str | None = None, customer_id: str | None = None, inclu
     if not include_hidden:
         stmt = stmt.where(Review.status == "visible")
     return stmt.order_by(Review.created_at.desc(), Review.id)
+
+
+PUBLIC_FIELDS = ("id", "sku_id", "rating", "text", "status", "created_at", "updated_at")
+
+
+def shown_to(review: Review, who: Identity | None) -> Review | dict:
+    """What a viewer sees of a review: its author and staff all of it; anyone else not who wrote
+    it nor which order it was for (a customer id and an order id are nobody else's business)."""
+    if who and (who.is_staff or who.id == review.customer_id):
+        return review
+    return {name: getattr(review, name) for name in PUBLIC_FIELDS}

@@ -206,13 +206,20 @@ class TicketAssignSchema(Schema):
 
 
 # ---- reviews ---------------------------------------------------------------------------------
-class ReviewSchema(Schema):
-    id = fields.String(dump_only=True)
-    customer_id = fields.String(dump_only=True)
+class NewReviewSchema(Schema):
     order_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     sku_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
     text = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ReviewSchema(Schema):
+    id = fields.String(dump_only=True)
+    customer_id = fields.String(dump_only=True, metadata={"description": "shown to the author and staff only"})
+    order_id = fields.String(metadata={"description": "shown to the author and staff only"})
+    sku_id = fields.String()
+    rating = fields.Integer()
+    text = fields.String()
     status = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

@@ -156,8 +156,9 @@ def record_refund(session: Session, refund_id: str, order_id: str, amount: int) 
 
 
 def refunded_total(session: Session, order_id: str) -> int:
-    return session.scalar(select(func.coalesce(func.sum(PurchaseRefund.amount), 0))
-                          .where(PurchaseRefund.order_id == order_id))
+    # int(): PostgreSQL sums a bigint column as numeric (a Decimal).
+    return int(session.scalar(select(func.coalesce(func.sum(PurchaseRefund.amount), 0))
+                              .where(PurchaseRefund.order_id == order_id)))
 
 
 def refunds_of(session: Session, order_id: str) -> list[PurchaseRefund]:

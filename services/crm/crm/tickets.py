@@ -30,6 +30,7 @@ class NotStaff(BadRequest):
 def open_ticket(session: Session, customer_id: str, subject: str, category: str, message: str,
                 order_id: str | None = None) -> Ticket:
     """A customer opens a ticket with its first message; an order must be one of theirs."""
+    get_account(session, customer_id)  # a valid token of an account that is gone: 404, not a broken row
     if order_id is not None:
         record = session.get(PurchaseRecord, order_id)
         if record is None or record.customer_id != customer_id:

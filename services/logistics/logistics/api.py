@@ -10,7 +10,7 @@ from mall_shared.api import Conflict, NotFound, Unauthorized, page_schema, pagin
 from mall_shared.auth import current_identity, require, requires
 
 from . import carriers as carrier_io
-from . import services
+from . import clients, services
 from .config import LogisticsConfig
 from .schemas import (
     CarrierNotifySchema,
@@ -137,8 +137,18 @@ class Shipments(MethodView):
     @shipments.response(201, ShipmentSchema)
     def post(self, data):
         """Ship a PROCESSING order: carrier and tracking number (staff)"""
+        args = (data["order_id"], data["carrier"], data["tracking_number"])
+        try:
+            with transaction() as session:
+                return services.ship_order(session, *args)
+        except services.OrderNotReady:
+            # Our copy may lag the order staff just processed: ask the order service.
+            order = clients.get_order(data["order_id"], request.headers["Authorization"])
+            if order is None or order.get("status") != services.SHIPPABLE_ORDER_STATUS:
+                raise
         with transaction() as session:
-            return services.ship_order(session, data["order_id"], data["carrier"], data["tracking_number"])
+            services.learn_order(session, order)
+            return services.ship_order(session, *args)
 
 
 @shipments.route("/shipments/<shipment_id>")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from mall_shared.api import BadRequest, Conflict
@@ -90,7 +90,7 @@ class DeliveryMethod(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # a slug: standard, express, ...
     name: Mapped[str] = mapped_column(String(100))
-    fee: Mapped[int] = mapped_column(Integer)
+    fee: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     est_days_min: Mapped[int] = mapped_column(Integer)
     est_days_max: Mapped[int] = mapped_column(Integer)
@@ -268,7 +268,7 @@ class Return(Base):
     status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
     reason: Mapped[str] = mapped_column(String(500))  # the customer's
     refusal_reason: Mapped[str | None] = mapped_column(String(500))  # staff's
-    amount: Mapped[int] = mapped_column(Integer)  # Σ unit_price × quantity
+    amount: Mapped[int] = mapped_column(BigInteger)  # Σ unit_price × quantity
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     carrier_id: Mapped[str | None] = mapped_column(ForeignKey("carriers.id"))  # the parcel back
     tracking_number: Mapped[str | None] = mapped_column(String(40))
@@ -292,7 +292,7 @@ class ReturnLine(Base):
     return_id: Mapped[str] = mapped_column(ForeignKey("returns.id"), primary_key=True)
     sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
 
 
 class CarrierPush(Base):

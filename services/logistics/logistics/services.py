@@ -248,14 +248,31 @@ def _carrier_for(session: Session, carrier_id: str, tracking_number: str) -> Car
     return carrier
 
 
+class OrderNotReady(Conflict):
+    code, message = "order_not_ready", "The order is not ready to ship (it must be PROCESSING)"
+
+
+def learn_order(session: Session, order: dict) -> None:
+    """Catch our copy up with the order as the order service answered it (a lagging event)."""
+    record = session.get(OrderRecord, order["id"], with_for_update=True)
+    if record is None:
+        session.add(OrderRecord(order_id=order["id"], customer_id=order["customer_id"], status="PENDING",
+                                shipping_address=order.get("shipping_address"),
+                                delivery_method_id=order.get("delivery_method_id"),
+                                lines=[{k: ln[k] for k in ("sku_id", "quantity", "unit_price")}
+                                       for ln in order.get("lines", [])],
+                                currency=order.get("currency", "CNY")))
+        session.flush()
+    record_order_status(session, order["id"], order["customer_id"], order["status"], utcnow())
+
+
 def ship_order(session: Session, order_id: str, carrier_id: str, tracking_number: str) -> Shipment:
     """Staff hand the parcel to a carrier: the order must be PROCESSING and the tracking number
     must have the carrier's format."""
     carrier = _carrier_for(session, carrier_id, tracking_number)
     order = session.get(OrderRecord, order_id, with_for_update=True)
     if order is None or order.status != SHIPPABLE_ORDER_STATUS:
-        raise Conflict("The order is not ready to ship (it must be PROCESSING)", code="order_not_ready",
-                       details={"order_status": order.status if order else None})
+        raise OrderNotReady(details={"order_status": order.status if order else None})
     shipment = _lock_shipment(session, Shipment.order_id == order_id)
     if shipment is None:  # PROCESSING seen but PAID never was (events can arrive out of order)
         shipment = Shipment(order_id=order_id, customer_id=order.customer_id,

@@ -64,6 +64,6 @@ class CancelOrder(MethodView):
     @orders.arguments(CancelSchema, required=False)
     @orders.response(200, OrderSchema)
     def post(self, data, order_id):
-        """Cancel an order before shipment (its customer or staff); a paid order is refunded"""
+        """Cancel an order until staff process it (its customer or staff); a paid order is refunded"""
         with transaction() as session:
             return services.cancel_order(session, order_id, require("customer"), data.get("reason"))

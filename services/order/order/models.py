@@ -32,7 +32,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     PENDING: frozenset({AWAITING_PAYMENT, CANCELLED}),
     AWAITING_PAYMENT: frozenset({PAID, CANCELLED}),
     PAID: frozenset({PROCESSING, CANCELLED}),
-    PROCESSING: frozenset({SHIPPED, CANCELLED}),
+    # Once staff process (pick, pack) an order it can no longer be cancelled: logistics ships only
+    # PROCESSING orders, so a cancel racing a shipment can never both refund and ship.
+    PROCESSING: frozenset({SHIPPED}),
     SHIPPED: frozenset({COMPLETED}),
     COMPLETED: frozenset(),
     CANCELLED: frozenset(),

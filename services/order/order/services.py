@@ -24,6 +24,7 @@ from mall_shared.events import (
 from mall_shared.outbox import emit
 
 from . import readmodels
+from .limits import check_unpaid_limits
 from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, CatalogSku, DeliveryOption, Order, OrderHistory
 from .schemas import AddressSchema
 
@@ -139,6 +140,7 @@ def place_order(session: Session, customer_id: str, items: list[dict], delivery_
     method = readmodels.delivery_method(session, delivery_method_id)
     _check_delivery(method, delivery_method_id, address["province"])
 
+    check_unpaid_limits(session, customer_id, items)
     order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=address,
                   delivery_method_id=delivery_method_id, delivery_method_name=method.name)
     for item in items:
@@ -200,7 +202,7 @@ def process_order(session: Session, order_id: str, identity: Identity) -> Order:
 
 
 def cancel_order(session: Session, order_id: str, identity: Identity, reason: str | None = None) -> Order:
-    """Cancel before shipment, by its customer or staff: catalog releases the stock and
+    """Cancel until staff process it (PROCESSING), by its customer or staff: catalog releases the stock and
     payment refunds a paid order when they hear OrderCancelled."""
     order = _own_locked(session, order_id, identity)
     who = "staff" if identity.is_staff else "customer"

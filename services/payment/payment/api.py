@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from mall_shared.api import db, page_schema, paginate, transaction
 from mall_shared.auth import require, requires
 
-from . import clients, notifications, services
+from . import clients, notifications, refunds, services
 from .schemas import (
     CardSchema,
     CardTokenSchema,
@@ -102,7 +102,7 @@ class Refunds(MethodView):
     def get(self, payment_id):
         """A payment's refunds (staff)"""
         with transaction() as session:
-            return services.list_refunds(session, services.get_payment(session, require("staff"), payment_id))
+            return refunds.list_refunds(session, services.get_payment(session, require("staff"), payment_id))
 
     @requires("staff")
     @payments.arguments(RefundCreateSchema)
@@ -111,7 +111,9 @@ class Refunds(MethodView):
         """Refund all or part of a payment (staff); never more than is left"""
         with transaction() as session:
             payment = services.get_payment(session, require("staff"), payment_id, lock=True)
-            return services.refund_payment(session, _cfg(), payment, data["amount"], data["reason"])
+            refund_id = refunds.record_refund(session, payment, data["amount"], data["reason"]).id
+        # Committed first: a crash from here on leaves it pending for the worker, never refunded twice.
+        return refunds.settle_refund(db(), _cfg(), refund_id, give_up=True)
 
 
 @notify.route("/alipay")

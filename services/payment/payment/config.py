@@ -1,6 +1,7 @@
 """payment's own settings, read from the environment in this one place.
 
-Alipay keys: `PAYMENT_ALIPAY_APP_PRIVATE_KEY_FILE` signs our pay requests,
+Alipay: `PAYMENT_ALIPAY_APP_ID` and `PAYMENT_ALIPAY_SELLER_ID` (our merchant PID, which every
+notification must name); `PAYMENT_ALIPAY_APP_PRIVATE_KEY_FILE` signs our pay requests,
 `PAYMENT_ALIPAY_PUBLIC_KEY_FILE` (Alipay's public key) verifies its notifications. In sandbox
 mode, when they are unset, the sandbox creates both key pairs under MALL_DATA_DIR/keys/ and
 plays Alipay's server with `PAYMENT_ALIPAY_SANDBOX_PRIVATE_KEY_FILE`. WeChat Pay (API v3) alike:
@@ -17,6 +18,7 @@ from pathlib import Path
 from mall_shared.config import data_dir, service_url
 
 SANDBOX_APP_ID = "2021000000000001"  # the sandbox's app id when none is configured
+SANDBOX_SELLER_ID = "2088000000000001"  # and its seller (merchant PID)
 
 
 def _env(name: str) -> str:
@@ -28,6 +30,7 @@ class PaymentConfig:
     sandbox: bool
     url: str  # our own public base URL: Alipay posts notifications to it
     alipay_app_id: str
+    alipay_seller_id: str  # our merchant's Alipay PID (2088…): the money must be paid to us
     alipay_app_private_key_file: Path
     alipay_public_key_file: Path
     alipay_sandbox_private_key_file: Path
@@ -58,6 +61,7 @@ class PaymentConfig:
             sandbox=sandbox,
             url=service_url("payment"),
             alipay_app_id=_env("PAYMENT_ALIPAY_APP_ID") or (SANDBOX_APP_ID if sandbox else ""),
+            alipay_seller_id=_env("PAYMENT_ALIPAY_SELLER_ID") or (SANDBOX_SELLER_ID if sandbox else ""),
             alipay_app_private_key_file=Path(app_key or keys / "alipay_app_private.pem"),
             alipay_public_key_file=Path(alipay_key or keys / "alipay_public.pem"),
             alipay_sandbox_private_key_file=Path(_env("PAYMENT_ALIPAY_SANDBOX_PRIVATE_KEY_FILE")

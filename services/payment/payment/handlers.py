@@ -1,12 +1,12 @@
 """What payment does when other services' events arrive. Each handler runs inside the
 worker's transaction, with the event id already in the inbox: no acks, commits or publishing.
-Every effect is safe to repeat (a second event with the same meaning changes nothing)."""
+Every effect is safe to repeat (a second event with the same meaning changes nothing). A refund
+is only recorded here; the worker asks the provider after the commit (refunds.py)."""
 from sqlalchemy.orm import Session
 
 from mall_shared.events import OrderCancelled, OrderPlaced, ReturnReceived, StockReserved
 
-from . import services
-from .config import config
+from . import refunds, services
 
 
 def on_order_placed(event: OrderPlaced, session: Session) -> None:
@@ -18,11 +18,11 @@ def on_stock_reserved(event: StockReserved, session: Session) -> None:
 
 
 def on_order_cancelled(event: OrderCancelled, session: Session) -> None:
-    services.cancel_order(session, config(), event.order_id, event.reason)
+    services.cancel_order(session, event.order_id, event.reason)
 
 
 def on_return_received(event: ReturnReceived, session: Session) -> None:
-    services.refund_return(session, config(), event.order_id, event.return_id, event.amount)
+    refunds.refund_return(session, event.order_id, event.return_id, event.amount)
 
 
 HANDLERS = {

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mall_shared.api import Conflict
+from mall_shared.api import Conflict, Unavailable
 from mall_shared.db import NAMING, UTCDateTime, bus_tables, new_id, utcnow
 
 METHODS = ("alipay", "wechat_pay", "card")
@@ -38,6 +38,10 @@ class IllegalTransition(Conflict):
     code = "illegal_payment_transition"
 
 
+class ProviderUnavailable(Unavailable):
+    code, message = "payment_unavailable", "The notify endpoint could not be reached"
+
+
 class RefundTooLarge(Conflict):
     code, message = "refund_exceeds_paid", "A refund cannot exceed what was paid less what was refunded"
 
@@ -47,7 +51,7 @@ class OrderRecord(Base):
 
     order_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    total: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     reserved: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -73,8 +77,8 @@ class Payment(Base):
     customer_id: Mapped[str] = mapped_column(String(36), index=True)
     method: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(24), default="pending")
-    amount: Mapped[int] = mapped_column(Integer)
-    refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     provider_ref: Mapped[str | None] = mapped_column(String(64))  # e.g. Alipay's trade_no
     card_brand: Mapped[str | None] = mapped_column(String(16))  # card payments: all that is kept
@@ -117,6 +121,11 @@ class Payment(Base):
         self.refunded_amount += amount
         self._move("refunded" if self.refunded_amount == self.amount else "partially_refunded")
 
+    def release_refund(self, amount: int) -> None:
+        """A refund the provider refused never happened: its amount is refundable again."""
+        self.refunded_amount -= amount
+        self.status = "partially_refunded" if self.refunded_amount else "succeeded"
+
 
 class Refund(Base):
     __tablename__ = "refunds"
@@ -124,7 +133,7 @@ class Refund(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
     order_id: Mapped[str] = mapped_column(String(36), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     reason: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="completed")

@@ -1,7 +1,9 @@
-"""Provider notifications: acted on only when genuine (the provider's signature, our app or
-merchant id, a known payment, the exact amount). Every notification is kept for audit, verified
-or not; a rejected one is logged and changes nothing else. A replay is accepted and changes
-nothing, because a payment moves out of `pending` once."""
+"""Provider notifications: acted on only when genuine (the provider's signature, our app and
+seller or merchant id, a known payment, the exact amount). A notification the provider signed
+is kept for audit, accepted or not; one without a valid signature is only logged (a short
+excerpt): the endpoint takes no credential, so storing whatever arrives would let anyone fill
+the database, a MiB at a time. A replay is accepted and changes nothing, because a payment moves
+out of `pending` once."""
 from __future__ import annotations
 
 import json
@@ -21,8 +23,11 @@ log = logging.getLogger(__name__)
 # ---- Alipay ----------------------------------------------------------------------------------
 def receive_alipay_notification(session: Session, cfg: PaymentConfig, params: dict[str, str]) -> bool:
     """Act on Alipay's asynchronous notification only when it is genuine: a valid signature, our
-    app id, a known payment and the exact amount. Every notification is kept for audit. Returns
-    whether it was accepted (a replay is accepted and changes nothing)."""
+    app id and seller id, a known payment and the exact amount. Returns whether it was accepted
+    (a replay is accepted and changes nothing)."""
+    if not alipay.verify(cfg, params):
+        _unsigned("alipay", params)
+        return False
     note = Notification(id=new_id(), provider="alipay", payment_id=params.get("out_trade_no", "")[:64] or None,
                         raw=params, verified=False, outcome="")
     session.add(note)
@@ -42,11 +47,17 @@ def receive_alipay_notification(session: Session, cfg: PaymentConfig, params: di
     return True
 
 
+def _unsigned(provider: str, raw) -> None:
+    """Log (never store) a notification without a valid signature: a short excerpt only."""
+    log.warning("%s notification rejected: invalid signature (not stored): %.200r", provider, raw)
+
+
 def _check_alipay(session: Session, cfg: PaymentConfig, params: dict[str, str]) -> str:
-    if not alipay.verify(cfg, params):
-        return "rejected: invalid signature"
+    """The checks after the signature: is it for us (app and seller), and for what we asked?"""
     if params.get("app_id") != cfg.alipay_app_id:
         return "rejected: foreign app_id"
+    if params.get("seller_id") != cfg.alipay_seller_id:
+        return "rejected: foreign seller_id"  # signed by Alipay, but money paid to another merchant
     payment = session.get(Payment, params.get("out_trade_no", ""))
     if payment is None or payment.method != "alipay":
         return "rejected: unknown out_trade_no"
@@ -67,6 +78,9 @@ def receive_wechat_notification(session: Session, cfg: PaymentConfig, headers, b
     """Act on WeChat Pay's notification: signed headers over the raw body, and a resource that
     decrypts under our APIv3 key (AES-256-GCM also proves it was not altered)."""
     raw = {"headers": {h: headers.get(h, "")[:1000] for h in WECHAT_HEADERS}, "body": body}
+    if not wechat.verify(cfg, headers, body):
+        _unsigned("wechat pay", raw)
+        return False
     note = Notification(id=new_id(), provider="wechat_pay", raw=raw, verified=False, outcome="")
     session.add(note)
     resource, note.outcome = _check_wechat(session, cfg, headers, body)
@@ -88,8 +102,6 @@ def receive_wechat_notification(session: Session, cfg: PaymentConfig, headers, b
 
 
 def _check_wechat(session: Session, cfg: PaymentConfig, headers, body: str) -> tuple[dict, str]:
-    if not wechat.verify(cfg, headers, body):
-        return {}, "rejected: invalid or stale signature"
     try:
         envelope = json.loads(body)
     except ValueError:

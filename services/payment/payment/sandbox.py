@@ -111,7 +111,7 @@ def notification(cfg: PaymentConfig, payment_id: str, amount: int, outcome: str,
         "charset": "utf-8", "version": "1.0", "app_id": cfg.alipay_app_id,
         "trade_no": trade_no or now.strftime("%Y%m%d") + new_id().replace("-", "")[:20],
         "out_trade_no": payment_id, "total_amount": to_yuan(amount), "subject": f"mall payment {payment_id}",
-        "gmt_create": _beijing(now), "buyer_id": "2088000000000000",
+        "gmt_create": _beijing(now), "buyer_id": "2088000000000000", "seller_id": cfg.alipay_seller_id,
     }
     if outcome == "success":
         params.update(trade_status="TRADE_SUCCESS", receipt_amount=to_yuan(amount),

@@ -8,16 +8,17 @@ import requests
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from mall_shared.api import Conflict, NotFound, Unavailable
+from mall_shared.api import Conflict, NotFound
 from mall_shared.auth import Identity
 from mall_shared.db import Database
-from mall_shared.events import PaymentConfirmed, PaymentFailed, RefundCompleted
+from mall_shared.events import PaymentConfirmed, PaymentFailed
 from mall_shared.outbox import emit
 
 from . import alipay, card, wechat
 from .alipay import ProviderError
 from .config import PaymentConfig
-from .models import CardToken, OrderRecord, Payment, Refund
+from .models import CardToken, OrderRecord, Payment, ProviderUnavailable
+from .refunds import record_refund
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ class CardExpired(Conflict):
 
 class SandboxDisabled(NotFound):
     code, message = "sandbox_disabled", "The sandbox provider is off (MALL_SANDBOX is not set)"
-
-
-class ProviderUnavailable(Unavailable):
-    code, message = "payment_unavailable", "The notify endpoint could not be reached"
 
 
 class MethodUnavailable(Conflict):
@@ -89,15 +86,16 @@ def mark_order_payable(session: Session, order_id: str) -> None:
     _order(session, order_id).reserved = True
 
 
-def cancel_order(session: Session, cfg: PaymentConfig, order_id: str, reason: str) -> None:
-    """A cancelled order is no longer payable; money already taken for it is refunded in full."""
+def cancel_order(session: Session, order_id: str, reason: str) -> None:
+    """A cancelled order is no longer payable; money already taken for it is refunded in full
+    (recorded here, asked of the provider after the commit)."""
     order = _order(session, order_id)
     order.cancelled = True
     paid = session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.created_at)
                            .with_for_update()).all()
     for payment in paid:
         if payment.refundable:
-            refund_payment(session, cfg, payment, payment.refundable, f"order cancelled: {reason}"[:200])
+            record_refund(session, payment, payment.refundable, f"order cancelled: {reason}"[:200])
 
 
 # ---- payments --------------------------------------------------------------------------------
@@ -201,7 +199,7 @@ def confirm_payment(session: Session, cfg: PaymentConfig, payment: Payment, prov
     emit(session, PaymentConfirmed(payment_id=payment.id, order_id=payment.order_id, method=payment.method,
                                    amount=payment.amount, currency=payment.currency))
     if not order.accepts(payment.id):
-        refund_payment(session, cfg, payment, payment.amount, "order cancelled or already paid")
+        record_refund(session, payment, payment.amount, "order cancelled or already paid")
         return "succeeded, refunded: order no longer payable"
     order.paid_payment_id = payment.id
     return "succeeded"
@@ -214,58 +212,6 @@ def fail_payment(session: Session, payment: Payment, reason: str) -> str:
     emit(session, PaymentFailed(payment_id=payment.id, order_id=payment.order_id, method=payment.method,
                                 amount=payment.amount, reason=reason, currency=payment.currency))
     return "failed"
-
-
-# ---- refunds ---------------------------------------------------------------------------------
-def _provider_refund(cfg: PaymentConfig, payment: Payment, amount: int, refund_id: str) -> str:
-    if payment.method == "alipay":
-        return alipay.refund(cfg, payment.id, amount, refund_id)
-    if payment.method == "card":
-        return card.refund(cfg, payment.id, amount, refund_id)
-    return wechat.refund(cfg, payment.id, amount, payment.amount, refund_id)
-
-
-def refund_payment(session: Session, cfg: PaymentConfig, payment: Payment, amount: int, reason: str,
-                   return_id: str | None = None) -> Refund:
-    """Give back part or all of a payment through its provider; never more than is left."""
-    payment.refund(amount)  # checks the amount before the provider is asked
-    refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=amount, currency=payment.currency,
-                    reason=reason, status="completed", return_id=return_id)
-    session.add(refund)
-    session.flush()
-    try:
-        refund.provider_ref = _provider_refund(cfg, payment, amount, refund.id)
-    except ProviderError as exc:  # nothing is recorded: the transaction rolls back (a handler retries)
-        log.warning("refund %s of payment %s failed: %s", refund.id, payment.id, exc)
-        raise ProviderUnavailable(f"{payment.method} could not refund", code=f"{payment.method}_unavailable") from exc
-    emit(session, RefundCompleted(refund_id=refund.id, payment_id=payment.id, order_id=payment.order_id,
-                                  amount=amount, currency=payment.currency, return_id=return_id))
-    return refund
-
-
-def refund_return(session: Session, cfg: PaymentConfig, order_id: str, return_id: str, amount: int) -> Refund | None:
-    """A return (售后) was received: refund its amount from the order's payment, once per return
-    and never more than is left of the payment (then what is left)."""
-    order = session.get(OrderRecord, order_id)
-    paid_id = order.paid_payment_id if order is not None else None
-    payment = session.get(Payment, paid_id, with_for_update=True) if paid_id else None
-    if payment is None:
-        log.warning("return %s of order %s not refunded: no paid payment is known", return_id, order_id)
-        return None
-    # Checked with the payment locked: a second ReturnReceived waits here, then sees the first's refund.
-    if session.scalar(select(Refund.id).where(Refund.return_id == return_id)) is not None:
-        return None
-    if amount > payment.refundable:
-        log.warning("return %s asks %d but only %d is left of payment %s: refunding what is left", return_id,
-                    amount, payment.refundable, payment.id)
-        amount = payment.refundable
-    if amount <= 0:
-        return None
-    return refund_payment(session, cfg, payment, amount, f"return {return_id}", return_id=return_id)
-
-
-def list_refunds(session: Session, payment: Payment) -> list[Refund]:
-    return list(session.scalars(select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.created_at)))
 
 
 # ---- the sandbox provider ----------------------------------------------------------------------

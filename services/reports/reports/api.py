@@ -17,6 +17,8 @@ from .schemas import GroupedArgs, LimitArgs, RangeArgs, StockArgs, TopArgs
 
 blp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Sales analytics (staff)")
 blueprints = [blp]
+# Documented so (no schema: each report has its own columns), a report is not read as an error body.
+REPORT = "The report as JSON (`report`, `from`, `to`, totals, `rows`), or its rows as CSV"
 
 
 def answer(name: str, args: dict, report: dict) -> Response:
@@ -42,6 +44,7 @@ def answer(name: str, args: dict, report: dict) -> Response:
 class Sales(MethodView):
     @requires("staff")
     @blp.arguments(GroupedArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Sales per day, week or month: GMV, paid orders, average order value, refunds, net sales"""
         with transaction() as session:
@@ -52,6 +55,7 @@ class Sales(MethodView):
 class TopProducts(MethodView):
     @requires("staff")
     @blp.arguments(TopArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Top products by units or revenue"""
         with transaction() as session:
@@ -63,6 +67,7 @@ class TopProducts(MethodView):
 class TopCategories(MethodView):
     @requires("staff")
     @blp.arguments(TopArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Top categories by units or revenue"""
         with transaction() as session:
@@ -74,6 +79,7 @@ class TopCategories(MethodView):
 class Funnel(MethodView):
     @requires("staff")
     @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """The funnel of orders placed in the range: placed → awaiting payment → paid → shipped → completed"""
         with transaction() as session:
@@ -84,6 +90,7 @@ class Funnel(MethodView):
 class Cancellations(MethodView):
     @requires("staff")
     @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Why orders placed in the range were cancelled"""
         with transaction() as session:
@@ -94,6 +101,7 @@ class Cancellations(MethodView):
 class PaymentMethods(MethodView):
     @requires("staff")
     @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """The payment-method mix"""
         with transaction() as session:
@@ -104,6 +112,7 @@ class PaymentMethods(MethodView):
 class Carriers(MethodView):
     @requires("staff")
     @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Carriers: parcels shipped and delivered, delivery times (shipped → delivered, p50/p90 hours)"""
         with transaction() as session:
@@ -114,6 +123,7 @@ class Carriers(MethodView):
 class Customers(MethodView):
     @requires("staff")
     @blp.arguments(GroupedArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Buyers per period, new or returning, and registrations"""
         with transaction() as session:
@@ -124,6 +134,7 @@ class Customers(MethodView):
 class Tiers(MethodView):
     @requires("staff")
     @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Members per tier, now"""
         with transaction() as session:
@@ -134,6 +145,7 @@ class Tiers(MethodView):
 class Stock(MethodView):
     @requires("staff")
     @blp.arguments(StockArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Stock alerts: SKUs sold out or running low, with days of cover at the range's selling rate"""
         with transaction() as session:
@@ -145,6 +157,7 @@ class Stock(MethodView):
 class ProductViews(MethodView):
     @requires("staff")
     @blp.arguments(LimitArgs, location="query")
+    @blp.response(200, description=REPORT)
     def get(self, args):
         """Product-page views → orders, per product"""
         with transaction() as session:
@@ -155,6 +168,7 @@ class ProductViews(MethodView):
 @blp.route("/lag")
 class Lag(MethodView):
     @requires("staff")
+    @blp.response(200, description="The worker's lag: events waiting, the last one handled")
     def get(self):
         """How far the reports worker is behind the bus: events waiting in its queue, last handled"""
         with transaction() as session:

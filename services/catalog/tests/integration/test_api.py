@@ -141,7 +141,7 @@ def test_stock_cannot_be_adjusted_below_zero(client, staff, category):
     res = client.post(f"/api/catalog/skus/{sku['id']}/stock",
                       json={"kind": "adjust", "quantity": -3, "reason": "breakage"}, headers=staff)
     assert res.status_code == 409 and res.json["error"]["code"] == "insufficient_stock"
-    assert client.get(f"/api/catalog/skus?ids={sku['id']}").json[0]["stock"] == 2
+    assert client.get(f"/api/catalog/skus?ids={sku['id']}", headers=staff).json[0]["stock"] == 2
 
 
 def test_unknown_routes_answer_in_the_error_format(client):
@@ -228,6 +228,16 @@ def test_price_filters_and_sorting_use_the_lowest_sku_price(client, staff, categ
     assert order[0]["id"] == dear["id"]
     found = client.get(f"/api/catalog/products?category_id={category['id']}&max_price=600").json["items"]
     assert [p["id"] for p in found] == [dear["id"]]
+
+
+def test_a_draft_products_skus_and_their_stock_are_for_staff_only(client, staff, keys, category):
+    draft = new_product(client, staff, category)
+    ids = ",".join(s["id"] for s in draft["skus"])
+    assert client.get(f"/api/catalog/skus?ids={ids}").json == []
+    assert client.get(f"/api/catalog/skus?ids={ids}", headers=keys.headers()).json == []
+    assert sorted(s["stock"] for s in client.get(f"/api/catalog/skus?ids={ids}", headers=staff).json) == [3, 10]
+    assert client.post(f"/api/catalog/products/{draft['id']}/list", headers=staff).status_code == 200
+    assert sorted(s["stock"] for s in client.get(f"/api/catalog/skus?ids={ids}").json) == [3, 10]
 
 
 def test_product_page_views_are_published_in_one_batch_per_period_not_one_event_per_view(app, client, staff,

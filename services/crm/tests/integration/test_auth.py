@@ -205,3 +205,35 @@ def test_only_an_admin_creates_staff_accounts(client, keys, admin, register):
     tokens = client.post("/api/auth/login", json={"email": body["email"], "password": "staffpass1"}).json
     assert verify_token(tokens["access_token"], keys.public).role == "staff"
     assert client.post("/api/auth/staff", json=body, headers=admin).status_code == 409
+
+
+def test_a_strangers_failures_never_lock_the_owner_out_from_their_own_client(client, register):
+    profile, _, _ = register(password="secret123")
+    attacker, owner = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.1"}
+    for _ in range(6):
+        client.post("/api/auth/login", json={"email": profile["email"], "password": "nope12345"}, headers=attacker)
+    held = client.post("/api/auth/login", json={"email": profile["email"], "password": "secret123"}, headers=attacker)
+    assert held.status_code == 429 and held.json["error"]["details"]["retry_after"] >= 1
+    res = client.post("/api/auth/login", json={"email": profile["email"], "password": "secret123"}, headers=owner)
+    assert res.status_code == 200 and res.json["access_token"]
+
+
+def test_only_the_address_the_gateway_appended_counts_as_the_client(client, register):
+    profile, _, _ = register(password="secret123")
+    for i in range(5):  # a forged first entry changes nothing: the gateway's own last one counts
+        client.post("/api/auth/login", json={"email": profile["email"], "password": "nope12345"},
+                    headers={"X-Forwarded-For": f"10.0.0.{i}, 203.0.113.9"})
+    res = client.post("/api/auth/login", json={"email": profile["email"], "password": "secret123"},
+                      headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.9"})
+    assert res.status_code == 429
+
+
+def test_visitors_behind_the_web_app_are_told_apart_by_the_client_the_gateway_names(client, register):
+    profile, _, _ = register(password="secret123")
+    web = "10.0.0.7"  # every visitor's request reaches crm from the web app, through the gateway
+    attacker = {"X-Forwarded-For": f"203.0.113.7, {web}", "X-Mall-Client": "203.0.113.7"}
+    owner = {"X-Forwarded-For": f"198.51.100.1, {web}", "X-Mall-Client": "198.51.100.1"}
+    for _ in range(6):
+        client.post("/api/auth/login", json={"email": profile["email"], "password": "nope12345"}, headers=attacker)
+    res = client.post("/api/auth/login", json={"email": profile["email"], "password": "secret123"}, headers=owner)
+    assert res.status_code == 200

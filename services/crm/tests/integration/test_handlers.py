@@ -183,3 +183,17 @@ def test_a_refund_handled_before_the_completion_still_reverses_its_points(client
     card = membership(client, headers)
     assert card["points"] == 399
     assert sorted(e["points"] for e in card["ledger"]) == [-399, 798]
+
+
+def test_an_order_past_32_bits_of_fen_is_recorded_and_earns_its_points(client, db, customer):
+    customer_id, headers = customer
+    big = 3_000_000_000  # 30 million yuan: more than a 32-bit column holds
+    order_id = place(db, customer_id, total=big)
+    complete(db, customer_id, order_id, total=big)
+    twice(db, RefundCompleted(refund_id=new_id(), payment_id=new_id(), order_id=order_id, amount=big), "payment")
+    assert history(client, headers)["items"][0]["total"] == big
+
+
+def test_a_page_past_the_last_possible_one_is_refused_not_a_server_error(client, customer):
+    res = client.get("/api/crm/me/orders", query_string={"page": 10**12}, headers=customer[1])
+    assert res.status_code == 422 and res.json["error"]["code"] == "validation_error"

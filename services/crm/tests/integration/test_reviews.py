@@ -104,3 +104,15 @@ def test_a_rating_outside_1_to_5_is_refused(client, db, bought):
     complete(db, profile, order_id)
     res = review(client, headers, order_id, sku, rating=6)
     assert res.status_code == 422 and "rating" in res.json["error"]["details"]["fields"]
+
+
+def test_shoppers_see_reviews_without_who_wrote_them_or_which_order(client, db, bought, keys, staff):
+    profile, me, order_id, sku = bought
+    complete(db, profile, order_id)
+    posted = review(client, me, order_id, sku).json
+    public = {"id", "sku_id", "rating", "text", "status", "created_at", "updated_at"}
+    (listed,) = client.get("/api/crm/reviews", query_string={"sku_id": sku}).json["items"]
+    assert set(listed) == public
+    assert set(client.get(f"/api/crm/reviews/{posted['id']}", headers=keys.headers()).json) == public
+    assert client.get(f"/api/crm/reviews/{posted['id']}", headers=me).json["order_id"] == order_id
+    assert client.get(f"/api/crm/reviews/{posted['id']}", headers=staff).json["customer_id"] == profile["id"]

@@ -262,3 +262,15 @@ def test_nobody_writes_to_a_closed_ticket():
     for staff in (True, False):
         with pytest.raises(TicketClosed):
             Ticket(status="closed").on_message(staff=staff)
+
+
+def test_failed_logins_past_the_free_ones_wait_twice_as_long_each_time_up_to_a_cap():
+    from datetime import UTC, datetime
+
+    from crm.models import LoginThrottle
+
+    now, throttle, waits = datetime(2026, 12, 2, tzinfo=UTC), LoginThrottle(login="k", failures=0), []
+    for _ in range(16):
+        throttle.record_failure(now, free_failures=5, max_backoff=900)
+        waits.append(int((throttle.locked_until - now).total_seconds()) if throttle.locked_until else 0)
+    assert waits == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]

@@ -277,3 +277,16 @@ def test_approving_and_refusing_at_once_applies_one(app, client, completed, staf
             status = session.scalar(select(Return.status).where(Return.id == ret["id"]))
         types = [e["type"] for e in outbox_events(db, ret["order_id"])]
         assert len(types) == 2 and types[1] == {"approved": "ReturnApproved", "refused": "ReturnRefused"}[status]
+
+
+def test_a_return_worth_more_than_32_bits_of_fen_is_recorded(client, db, keys):
+    order_id, customer, big = str(uuid.uuid4()), str(uuid.uuid4()), 3_000_000_000  # 30 million yuan
+    placed = OrderPlaced(order_id=order_id, customer_id=customer, total=big, shipping_address=ADDRESS,
+                         lines=[Line(SHOE, 1, big)], delivery_method_id="standard")
+    assert deliver(db, HANDLERS, envelope(placed, "order"))
+    for previous, step in zip(("PENDING", *PATH), PATH, strict=False):
+        changed = OrderStatusChanged(order_id=order_id, customer_id=customer, status=step, previous_status=previous,
+                                     at=iso(utcnow()))
+        assert deliver(db, HANDLERS, envelope(changed, "order"))
+    res = ask(client, keys.headers(customer), order_id, (SHOE, 1))
+    assert res.status_code == 201 and res.json["amount"] == big

@@ -148,3 +148,20 @@ def test_a_shipment_awaiting_dispatch_cannot_be_signed(client, keys, place_order
     assert tracking["status"] == "awaiting_dispatch" and tracking["events"] == []
     res = client.post(f"/api/logistics/shipments/{tracking['id']}/sign", headers=keys.headers(customer))
     assert res.status_code == 409 and res.json["error"]["code"] == "not_shipped"
+
+
+def test_staff_can_ship_at_once_after_processing_though_our_copy_lags(client, staff, place_order, monkeypatch):
+    """Staff process the order and ship it before our worker handled OrderStatusChanged: we ask order."""
+    from logistics import clients
+
+    order_id, customer_id = place_order("PAID")
+    answers = {}
+    monkeypatch.setattr(clients, "get_order", lambda oid, authorization: answers.get(oid))
+    body = {"order_id": order_id, "carrier": "sf", "tracking_number": tracking_number()}
+    answers[order_id] = {"id": order_id, "customer_id": customer_id, "status": "PAID", "lines": []}
+    assert client.post("/api/logistics/shipments", headers=staff, json=body).json["error"]["code"] == "order_not_ready"
+    answers[order_id] |= {"status": "PROCESSING"}
+    res = client.post("/api/logistics/shipments", headers=staff, json=body)
+    assert res.status_code == 201 and res.json["status"] == "shipped"
+    unknown = {**body, "order_id": "no-such-order", "tracking_number": tracking_number()}
+    assert client.post("/api/logistics/shipments", headers=staff, json=unknown).status_code == 409

@@ -251,3 +251,24 @@ def test_crm_down_failing_or_slow_gives_a_503_and_nothing_is_written(shop, fake,
     res = shop.place(address_id=address_id, expect=503)
     assert res["error"]["code"] == "crm_unavailable"
     assert count_orders(client, staff, shop.customer_id) == 0
+
+
+def test_a_customer_cannot_hold_more_than_the_unpaid_order_cap(shop, fake, monkeypatch):
+    monkeypatch.setenv("ORDER_MAX_UNPAID_ORDERS", "3")
+    sku = fake.sku(stock=100)
+    first = [shop.place((sku, 1))["id"] for _ in range(3)]
+    refused = shop.place((sku, 1), expect=409)
+    assert refused["error"]["code"] == "too_many_unpaid_orders"
+    assert refused["error"]["details"] == {"unpaid_orders": 3, "limit": 3}
+    assert shop.client.post(f"/api/orders/{first[0]}/cancel", headers=shop.headers).status_code == 200
+    shop.place((sku, 1))  # room again once one is cancelled (or paid)
+
+
+def test_a_customer_cannot_hold_more_units_of_a_sku_than_the_cap_across_unpaid_orders(shop, fake, monkeypatch):
+    monkeypatch.setenv("ORDER_MAX_UNPAID_PER_SKU", "5")
+    scarce, other = fake.sku(stock=100), fake.sku(stock=100)
+    shop.place((scarce, 3))
+    refused = shop.place((scarce, 3), expect=409)
+    assert refused["error"]["code"] == "unpaid_quantity_exceeded"
+    assert refused["error"]["details"] == {"sku_id": scarce, "unpaid": 3, "requested": 3, "limit": 5}
+    shop.place((scarce, 2), (other, 5))  # up to the cap, and other SKUs count on their own

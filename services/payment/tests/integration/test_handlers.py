@@ -7,6 +7,7 @@ from mall_shared.events import Line, OrderCancelled, OrderPlaced, StockReserved,
 from mall_shared.testing import outbox_events
 from payment import sandbox
 from payment.handlers import HANDLERS
+from payment.refunds import settle_pending_refunds
 
 
 def twice(db, evt):
@@ -17,6 +18,12 @@ def twice(db, evt):
 
 def cancel(db, order_id, reason="customer cancelled"):
     twice(db, OrderCancelled(order_id=order_id, customer_id="c", total=79800, reason=reason))
+
+
+def settle(db, cfg):
+    """What the worker does each second: ask the provider for the refunds recorded, and settle."""
+    settle_pending_refunds(db, cfg)
+    settle_pending_refunds(db, cfg)  # again: nothing more happens
 
 
 def pay(client, cfg, order_id, headers, outcome="success"):
@@ -55,6 +62,7 @@ def test_cancelling_a_paid_order_refunds_it_in_full_once(client, db, cfg, shop, 
     payment = pay(client, cfg, order_id, me)
     cancel(db, order_id)
     cancel(db, order_id, reason="cancelled again by staff")  # a different event, the same meaning
+    settle(db, cfg)
     assert client.get(f"/api/payments/{payment['id']}", headers=me).json["status"] == "refunded"
     events = outbox_events(db, order_id)
     assert [e["type"] for e in events] == ["PaymentConfirmed", "RefundCompleted"]
@@ -69,6 +77,7 @@ def test_a_payment_confirmed_after_the_order_was_cancelled_is_refunded(client, d
     cancel(db, order_id)
     params = sandbox.notification(cfg, payment["id"], 79800, "success")
     assert client.post("/api/payments/notify/alipay", data=params).get_data(as_text=True) == "success"
+    settle(db, cfg)
     assert client.get(f"/api/payments/{payment['id']}", headers=me).json["status"] == "refunded"
     assert [e["type"] for e in outbox_events(db, order_id)] == ["PaymentConfirmed", "RefundCompleted"]
 
@@ -78,3 +87,13 @@ def test_cancelling_after_a_failed_payment_refunds_nothing(client, db, cfg, shop
     pay(client, cfg, order_id, me, outcome="failure")
     cancel(db, order_id)
     assert [e["type"] for e in outbox_events(db, order_id)] == ["PaymentFailed"]
+
+
+def test_an_order_past_32_bits_of_fen_is_payable_and_refundable(client, db, cfg, shop):
+    big = 3_000_000_000  # 30 million yuan: more than a 32-bit column holds
+    order_id, me = shop.order(total=big)
+    payment = pay(client, cfg, order_id, me)
+    assert payment["amount"] == big
+    twice(db, OrderCancelled(order_id=order_id, customer_id="c", total=big, reason="changed my mind"))
+    settle(db, cfg)
+    assert [e["data"]["amount"] for e in outbox_events(db, order_id) if e["type"] == "RefundCompleted"] == [big]

@@ -11,7 +11,7 @@ from mall_shared.testing import outbox_events
 from payment.handlers import HANDLERS
 from payment.models import Refund
 
-from .test_handlers import pay
+from .test_handlers import pay, settle
 
 
 def received(order_id, amount, return_id=None) -> dict:
@@ -35,6 +35,7 @@ def test_a_received_return_is_refunded_once_with_its_return_id(client, db, cfg, 
     assert deliver(db, HANDLERS, env) is True
     assert deliver(db, HANDLERS, env) is False  # the same event again: the inbox drops it
     assert deliver(db, HANDLERS, received(order_id, 39900, return_id)) is True  # the same fact anew: no effect
+    settle(db, cfg)
     after = client.get(f"/api/payments/{payment['id']}", headers=me).json
     assert (after["status"], after["refunded_amount"]) == ("partially_refunded", 39900)
     (refund,) = client.get(f"/api/payments/{payment['id']}/refunds", headers=staff).json
@@ -99,4 +100,5 @@ def test_the_same_return_received_twice_at_once_is_refunded_once(client, db, cfg
         return_id = str(uuid.uuid4())
         assert at_once(db, [received(order_id, 10000, return_id) for _ in range(3)]) == [True] * 3
         assert [(r.amount, r.return_id) for r in refunds(db, order_id)] == [(10000, return_id)]
+        settle(db, cfg)
         assert [e["type"] for e in outbox_events(db, order_id)] == ["PaymentConfirmed", "RefundCompleted"]

@@ -84,12 +84,14 @@ def test_a_paid_wechat_payment_is_refunded_when_the_order_is_cancelled(client, d
     from mall_shared.consumer import deliver
     from mall_shared.events import OrderCancelled, envelope
     from payment.handlers import HANDLERS
+    from payment.refunds import settle_pending_refunds
 
     payment, me = pending
     notify(client, *sandbox.wechat_notification(cfg, payment["id"], 79800, "success"))
     assert client.post(f"/api/payments/{payment['id']}/refunds", json={"amount": 100}, headers=staff).status_code == 201
     evt = OrderCancelled(order_id=payment["order_id"], customer_id="c", total=79800, reason="customer")
     assert deliver(db, HANDLERS, envelope(evt, "order")) is True
+    settle_pending_refunds(db, cfg)
     assert status(client, payment, me) == "refunded"
     refunds = [e["data"]["amount"] for e in outbox_events(db, payment["order_id"]) if e["type"] == "RefundCompleted"]
     assert refunds == [100, 79700]

@@ -24,6 +24,7 @@ def wechat_settings(keys: Path) -> dict:
 def cfg(tmp_path_factory) -> PaymentConfig:
     keys = tmp_path_factory.mktemp("alipay-keys")
     cfg = PaymentConfig(sandbox=True, url="http://payment.test", alipay_app_id="2021000000000001",
+                        alipay_seller_id="2088000000000001",
                         alipay_app_private_key_file=keys / "app_private.pem",
                         alipay_public_key_file=keys / "alipay_public.pem",
                         alipay_sandbox_private_key_file=keys / "alipay_sandbox_private.pem",
@@ -105,7 +106,7 @@ def test_processes_starting_at_once_agree_on_one_key_pair(tmp_path):
 
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    cfg = PaymentConfig(sandbox=True, url="http://payment.test", alipay_app_id="a",
+    cfg = PaymentConfig(sandbox=True, url="http://payment.test", alipay_app_id="a", alipay_seller_id="s",
                         alipay_app_private_key_file=tmp_path / "app.pem", alipay_public_key_file=tmp_path / "pub.pem",
                         alipay_sandbox_private_key_file=tmp_path / "sandbox.pem", **wechat_settings(tmp_path),
                         generate_keys=("alipay", "wechat_apiv3"))
