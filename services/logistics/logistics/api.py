@@ -6,11 +6,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
+from mall_shared import clients
 from mall_shared.api import Conflict, NotFound, Unauthorized, page_schema, paginate, transaction
 from mall_shared.auth import current_identity, require, requires
 
 from . import carriers as carrier_io
-from . import clients, services
+from . import services
 from .config import LogisticsConfig
 from .schemas import (
     CarrierNotifySchema,

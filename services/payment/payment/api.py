@@ -5,10 +5,11 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from mall_shared import clients
 from mall_shared.api import db, page_schema, paginate, transaction
 from mall_shared.auth import require, requires
 
-from . import clients, notifications, refunds, services
+from . import notifications, refunds, services
 from .schemas import (
     CardSchema,
     CardTokenSchema,

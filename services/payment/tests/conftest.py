@@ -91,7 +91,7 @@ def shop(db, keys):
 @pytest.fixture(autouse=True)
 def order_service(monkeypatch):
     """What the order service answers when payment asks about an order (by default: nothing)."""
-    from payment import clients
+    from mall_shared import clients
 
     answers: dict[str, dict] = {}
     monkeypatch.setattr(clients, "get_order", lambda order_id, authorization: answers.get(order_id))

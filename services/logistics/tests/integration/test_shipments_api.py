@@ -152,7 +152,7 @@ def test_a_shipment_awaiting_dispatch_cannot_be_signed(client, keys, place_order
 
 def test_staff_can_ship_at_once_after_processing_though_our_copy_lags(client, staff, place_order, monkeypatch):
     """Staff process the order and ship it before our worker handled OrderStatusChanged: we ask order."""
-    from logistics import clients
+    from mall_shared import clients
 
     order_id, customer_id = place_order("PAID")
     answers = {}
