@@ -22,10 +22,9 @@ from pathlib import Path
 
 from kombu import Consumer, Queue, binding
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .config import Settings, data_dir
-from .db import UTCDateTime, make_engine
+from .db import UTCDateTime, conflict_insert, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +78,8 @@ class TableArchive:
             env = json.loads(raw)
             rows.append({"event_id": env["id"], "type": env["type"], "time": _time(env), "envelope": raw})
         if rows:
-            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
             with self.engine.begin() as conn:  # a relay that published twice appends once
-                conn.execute(dialect.insert(archive_table).values(rows).on_conflict_do_nothing())
+                conn.execute(conflict_insert(self.engine, archive_table).values(rows).on_conflict_do_nothing())
 
     def read(self, since: datetime | None = None, batch: int = 1000) -> Iterator[dict]:
         last = 0

@@ -18,12 +18,11 @@ from typing import Any
 
 from kombu import Consumer, Producer, Queue, binding
 from kombu.mixins import ConsumerMixin
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import logs, metrics, tracing
 from .config import Settings
-from .db import Database, utcnow
+from .db import Database, conflict_insert, utcnow
 from .events import InvalidEvent, parse
 from .outbox import Relay, connection, exchange
 from .prune import prune_interval, pruning_job
@@ -47,10 +46,9 @@ def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[d
     with db.transaction() as session:
         # One round trip claims the event ids: a duplicate (or a concurrent delivery of the same
         # event, which waits for the first to commit) claims nothing.
-        claim = _insert(db)(db.inbox).values([
+        claim = conflict_insert(db.engine, db.inbox).values([
             {"event_id": env["id"], "type": env["type"], "handled_at": utcnow()} for env, _ in batch])
         claimed = set(session.scalars(claim.on_conflict_do_nothing().returning(db.inbox.c.event_id)))
-        handled = 0
         for env, evt in batch:
             if env["id"] not in claimed:
                 continue
@@ -58,9 +56,8 @@ def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[d
             with logs.event_context(env), tracing.consuming(db.service, env):
                 handlers[env["type"]](evt, session)
             done.append(env)
-            handled += 1
     _count_handled(db.service, batch, done, time.perf_counter() - started)
-    return handled
+    return len(done)
 
 
 def _count_handled(service: str, batch: list[tuple[dict, Any]], done: list[dict], seconds: float) -> None:
@@ -72,10 +69,6 @@ def _count_handled(service: str, batch: list[tuple[dict, Any]], done: list[dict]
         metrics.handled(service, env, seconds, duplicate=duplicate)
         with logs.event_context(env):
             log.info("%s %s %s", "duplicate skipped:" if duplicate else "handled", env["type"], env["id"])
-
-
-def _insert(db: Database):
-    return postgresql.insert if db.is_postgres else sqlite.insert
 
 
 def deliver(db: Database, handlers: dict[str, Handler], env: dict) -> bool:

@@ -89,12 +89,18 @@ def bus_tables(metadata: MetaData) -> None:
     )
 
 
+def conflict_insert(bind: Session | Engine, table):
+    """An INSERT into `table` that can say ON CONFLICT … (DO NOTHING, DO UPDATE) on the backend
+    behind `bind`, a session or an engine: PostgreSQL's, or SQLite's on the embedded default."""
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def upsert_newer(session: Session, table: Table, values: dict, version: str = "version") -> None:
     """Keep one row of a read model at the newest state an event (or a lookup) reported: insert
     it, or overwrite it only with a greater `version`. One statement, so two workers applying
     two versions at once end with the greater; a late or repeated event changes nothing."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**values)
+    stmt = conflict_insert(session, table).values(**values)
     keys = [c.name for c in table.primary_key]
     session.execute(stmt.on_conflict_do_update(
         index_elements=keys, set_={k: stmt.excluded[k] for k in values if k not in keys},

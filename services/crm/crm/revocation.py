@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mall_shared.db import utcnow
+from mall_shared.db import conflict_insert, utcnow
 
 from .models import RefreshToken, RevokedToken
 
@@ -23,9 +22,8 @@ from .models import RefreshToken, RevokedToken
 def revoke(session: Session, token_ids: Iterable[str], access_ttl: int) -> None:
     """No access token with one of these ids (jti or sid) counts any more."""
     expires_at = utcnow() + timedelta(seconds=access_ttl + 60)  # + clock skew
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for token_id in {t for t in token_ids if t}:
-        session.execute(insert(RevokedToken).values(token_id=token_id, expires_at=expires_at)
+        session.execute(conflict_insert(session, RevokedToken).values(token_id=token_id, expires_at=expires_at)
                         .on_conflict_do_nothing())
 
 

@@ -7,10 +7,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from mall_shared.db import utcnow
+from mall_shared.db import conflict_insert, utcnow
 from mall_shared.events import current_envelope
 
 from .models import (
@@ -64,13 +63,9 @@ def period_start(day: date, kind: str) -> date:
 
 
 # ---- keyed upserts -----------------------------------------------------------------------------
-def _insert(session: Session, model):
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
-
-
 def bump(session: Session, model, keys: dict, **amounts: int) -> None:
     """Add `amounts` to the figure row `keys` (created at zero): atomic, so workers may race."""
-    stmt = _insert(session, model).values(**keys, **amounts)
+    stmt = conflict_insert(session, model).values(**keys, **amounts)
     table = model.__table__
     session.execute(stmt.on_conflict_do_update(
         index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in amounts}))
@@ -85,7 +80,7 @@ def bump_sku(session: Session, day: date, sku_id: str, **amounts: int) -> None:
 def _locked(session: Session, model, **keys):
     """The fact row `keys`, created empty if new, locked until the transaction ends (so two events
     of one order, handled by two workers at once, settle it one after the other)."""
-    session.execute(_insert(session, model).values(**keys).on_conflict_do_nothing())
+    session.execute(conflict_insert(session, model).values(**keys).on_conflict_do_nothing())
     stmt = select(model).filter_by(**keys).with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt).one()
 
@@ -191,7 +186,7 @@ def _customer_bought(session: Session, customer_id: str | None, day: date) -> No
     if customer.first_paid_day is None or day < customer.first_paid_day:
         customer.first_paid_day = day
     for kind in ("day", "week", "month"):
-        session.execute(_insert(session, CustomerPeriod).values(
+        session.execute(conflict_insert(session, CustomerPeriod).values(
             customer_id=customer_id, kind=kind, start=period_start(day, kind)).on_conflict_do_nothing())
 
 
