@@ -35,15 +35,19 @@ def apply_delivery_method(session: Session, event: DeliveryMethodChanged) -> Non
 
 
 def apply_address(session: Session, event: AddressSaved) -> None:
-    upsert_newer(session, SavedAddress.__table__, {
-        "id": event.address_id, "customer_id": event.customer_id, "deleted": False, "version": event.version,
-        **{f: getattr(event, f) for f in ADDRESS_FIELDS}})
+    _keep_address(session, event.address_id, event.customer_id, event.version, asdict(event))
 
 
 def apply_address_deleted(session: Session, event: AddressDeleted) -> None:
+    _keep_address(session, event.address_id, event.customer_id, event.version, None)
+
+
+def _keep_address(session: Session, address_id: str, customer_id: str, version: int, fields: dict | None) -> None:
+    """`fields` None: the address left the book, and the row stays as a tombstone, so that a late
+    AddressSaved cannot bring it back."""
     upsert_newer(session, SavedAddress.__table__, {
-        "id": event.address_id, "customer_id": event.customer_id, "deleted": True, "version": event.version,
-        **dict.fromkeys(ADDRESS_FIELDS)})
+        "id": address_id, "customer_id": customer_id, "deleted": fields is None, "version": version,
+        **{f: (fields or {}).get(f) for f in ADDRESS_FIELDS}})
 
 
 # ---- lookups for checkout --------------------------------------------------------------------
@@ -104,9 +108,7 @@ def address(session: Session, customer_id: str, address_id: str, authorization: 
         saved = clients.fetch_address(address_id, authorization)  # with the customer's own token
         if saved is None:
             return None
-        upsert_newer(session, SavedAddress.__table__, {
-            "id": address_id, "customer_id": customer_id, "deleted": False, "version": saved.get("version", 0),
-            **{f: saved.get(f) for f in ADDRESS_FIELDS}})
+        _keep_address(session, address_id, customer_id, saved.get("version", 0), saved)
         row = session.get(SavedAddress, address_id, populate_existing=True)
     if row is None or row.deleted or row.customer_id != customer_id:
         return None
