@@ -1,6 +1,5 @@
 """The gateway against small real HTTP upstreams: routing, tokens, request ids, failures."""
 import os
-import socket
 import threading
 import time
 import uuid
@@ -12,15 +11,10 @@ from werkzeug.serving import make_server
 from gateway.app import create_app
 from gateway.config import GatewaySettings
 from mall_shared.config import SERVICES
-from mall_shared.testing import eventually
+from mall_shared.testing import eventually, free_port
 
 REVOKED_JTI = "0b7c3c1e-logged-out"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

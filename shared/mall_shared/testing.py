@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,6 +28,29 @@ from sqlalchemy import create_engine, text
 from .auth import AUDIENCE, ISSUER, generate_keypair
 
 T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a process a test starts.
+
+    Taken below the kernel's ephemeral range (ip_local_port_range), so that no outgoing
+    connection opened between this answer and the server's bind can hold it: asking the kernel
+    for port 0 gives an ephemeral port, and under load some client socket took one such port
+    before the worker bound it (CI: "Address already in use")."""
+    low = 10000
+    try:
+        high = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) - 1
+    except (OSError, ValueError, IndexError):
+        high = 32767
+    for _ in range(200):
+        port = random.randint(low, max(low, high))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between {low} and {high}")
 
 
 def eventually(check: Callable[[], T], timeout: float = 20.0, interval: float = 0.05) -> T:

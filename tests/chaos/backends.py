@@ -11,11 +11,8 @@ import time
 import uuid
 from pathlib import Path
 
+from mall_shared.testing import free_port
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_port(port: int, timeout: float, what: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,10 @@ import requests
 from mall_shared.auth import generate_keypair
 from mall_shared.config import SERVICES, Settings, broker_options
 from mall_shared.outbox import connection
-from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database
+from mall_shared.testing import create_database, create_vhost, delete_vhost, drop_database, free_port
 
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
