@@ -30,7 +30,7 @@ provision_crm() {
   user="${prefix}crm" password="${MALL_BUS_PASSWORD_CRM:?MALL_BUS_PASSWORD_CRM is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
   ctl set_permissions -p "$vhost" "$user" '^(mall\.events|crm\..*|mall\.archive)$' '^(mall\.events|crm\..*|mall\.archive)$' '^(mall\.events|crm\..*)$'
-  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(CustomerRegistered|AddressSaved|AddressDeleted|PointsAwarded|PointsAdjusted|TierChanged|ReviewPosted|ReviewHidden)$' '.*'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(CustomerRegistered|AddressSaved|AddressDeleted|PointsAwarded|PointsAdjusted|TierChanged|ReviewPosted|ReviewHidden|MembershipChanged|PointsHeld|PointsRejected|PointsReturned)$' '.*'
 }
 provision_logistics() {
   user="${prefix}logistics" password="${MALL_BUS_PASSWORD_LOGISTICS:?MALL_BUS_PASSWORD_LOGISTICS is required}"

@@ -26,7 +26,8 @@ PUBLISHES: dict[str, tuple[str, ...]] = {
     "order": ("OrderPlaced", "OrderStatusChanged", "OrderCancelled", "OrderCompleted"),
     "payment": ("PaymentConfirmed", "PaymentFailed", "RefundCompleted"),
     "crm": ("CustomerRegistered", "AddressSaved", "AddressDeleted", "PointsAwarded", "PointsAdjusted",
-            "TierChanged", "ReviewPosted", "ReviewHidden"),
+            "TierChanged", "ReviewPosted", "ReviewHidden", "MembershipChanged", "PointsHeld", "PointsRejected",
+            "PointsReturned"),
     "logistics": ("DeliveryMethodChanged", "Shipped", "ShipmentUpdated", "Delivered", "ReturnRequested",
                   "ReturnApproved", "ReturnRefused", "ReturnShipped", "ReturnReceived"),
     "reports": (),  # built only from the bus: it publishes nothing

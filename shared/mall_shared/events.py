@@ -43,6 +43,12 @@ class Line:
     sku_id: str
     quantity: int
     unit_price: int | None = None
+    # The line's share of the order's discounts (promotion + coupon + points), what the customer
+    # paid for it (unit_price × quantity − discount), and the points spent on it: a return or a
+    # partial refund pays back exactly `paid` and gives back exactly `points` (issue 10).
+    discount: int | None = None
+    paid: int | None = None
+    points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,13 @@ class OrderPlaced:
     delivery_fee: int | None = None
     shipping_address: Address | None = None
     delivery_method_id: str | None = None
+    # The pricing step's breakdown: total = subtotal − promotion_discount − coupon_discount
+    # − points_discount + delivery_fee. points_used > 0: crm holds them (PointsHeld / PointsRejected).
+    promotion_discount: int = 0
+    coupon_discount: int = 0
+    coupon_id: str | None = None
+    points_used: int = 0
+    points_discount: int = 0
 
 
 @event
@@ -221,6 +234,7 @@ class RefundCompleted:
     amount: int
     currency: str = "CNY"
     return_id: str | None = None  # set when the refund pays for a received return (售后)
+    points: int | None = None  # a return's points (its lines' `points`), for crm to give back
 
 
 # ---- crm -----------------------------------------------------------------------------------
@@ -279,6 +293,48 @@ class PointsAdjusted:
     balance: int
     reason: str
     order_id: str | None = None
+
+
+@event
+class MembershipChanged:
+    """A customer's tier or spendable points changed (one event for every change, with a version
+    that only grows): order keeps a copy for member prices and to refuse more points than the
+    balance at checkout. crm stays the authority (PointsHeld / PointsRejected)."""
+    customer_id: str
+    tier: str
+    balance: int  # spendable: earned − spent − held
+    version: int
+
+
+@event
+class PointsHeld:
+    """crm set aside `points` for an unpaid order (its OrderPlaced.points_used)."""
+    order_id: str
+    customer_id: str
+    points: int
+    balance: int
+
+
+@event
+class PointsRejected:
+    """crm could not hold the points the order spends (balance too low, unknown customer):
+    order cancels it with this reason."""
+    order_id: str
+    customer_id: str
+    points: int
+    reason: str
+
+
+@event
+class PointsReturned:
+    """Spent or held points given back: the order was cancelled (all of them) or refunded in
+    part (its share; a return: its lines' `points`)."""
+    order_id: str
+    customer_id: str
+    points: int
+    balance: int
+    reason: str
+    refund_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -354,13 +410,14 @@ class _ReturnFact:
     order_id: str
     customer_id: str
     status: str
-    lines: list[Line]  # sku_id, quantity, unit_price (the price the order was placed at)
-    amount: int  # what is refunded: the sum of unit_price × quantity
+    lines: list[Line]  # sku_id, quantity, unit_price, and the returned units' share of paid and points
+    amount: int  # what is refunded: the sum of the lines' `paid` (unit_price × quantity without discounts)
     at: str
     currency: str = "CNY"
     reason: str | None = None  # the customer's reason (requested) or staff's (refused)
     carrier: str | None = None  # the customer's return parcel (shipped and later)
     tracking_number: str | None = None
+    points: int = 0  # the points spent on the returned units: given back with the refund
 
 
 @event
