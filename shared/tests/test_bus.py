@@ -233,8 +233,8 @@ def test_mall_dlq_lists_shows_replays_and_purges_dead_letters(database, settings
 
 
 def test_a_malformed_message_goes_straight_to_the_dead_letter_queue(database, settings, running):
-    dead_letters(settings)
-    running({"OrderPlaced": recorded(None, "placed")})
+    running({"OrderPlaced": recorded(None, "placed")})  # declares the dead-letter queue
+    dead_letters(settings)  # what earlier tests left there
     with Connection(settings.broker_url, transport_options=settings.broker_options) as conn:
         conn.Producer().publish(b'{"type": "OrderPlaced", "data": {}}', exchange="mall.events",
                                 routing_key="OrderPlaced", content_type=CONTENT_TYPE, content_encoding="utf-8")
