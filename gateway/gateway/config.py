@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from mall_shared.config import SERVICES, Settings, service_url
 
 # /api/<area>/... goes to the service that owns the area.
-ROUTES = {"auth": "crm", "crm": "crm", "catalog": "catalog", "orders": "order",
-          "payments": "payment", "logistics": "logistics", "reports": "reports"}
+ROUTES = {"auth": "crm", "crm": "crm", "catalog": "catalog", "orders": "order", "cart": "order",
+          "promotions": "order", "payments": "payment", "logistics": "logistics", "reports": "reports"}
 
 
 @dataclass(frozen=True)

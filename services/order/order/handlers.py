@@ -8,8 +8,12 @@ from mall_shared.events import (
     AddressSaved,
     Delivered,
     DeliveryMethodChanged,
+    MembershipChanged,
     PaymentConfirmed,
     PaymentFailed,
+    PointsHeld,
+    PointsRejected,
+    ProductListed,
     RefundCompleted,
     Shipped,
     SkuChanged,
@@ -18,12 +22,20 @@ from mall_shared.events import (
 )
 
 from . import readmodels, saga
-from .models import AWAITING_PAYMENT, SHIPPED
+from .models import SHIPPED
 from .services import Actor
 
 
 def on_stock_reserved(event: StockReserved, session: Session) -> None:
-    saga.advance_order(session, event.order_id, AWAITING_PAYMENT, "stock_reserved", Actor("catalog"))
+    saga.hold_confirmed(session, event.order_id, "stock", Actor("catalog"))
+
+
+def on_points_held(event: PointsHeld, session: Session) -> None:
+    saga.hold_confirmed(session, event.order_id, "points", Actor("crm"))
+
+
+def on_points_rejected(event: PointsRejected, session: Session) -> None:
+    saga.reject_order(session, event.order_id, f"points_rejected: {event.reason}", Actor("crm"), "points_rejected")
 
 
 def on_stock_rejected(event: StockRejected, session: Session) -> None:
@@ -63,6 +75,14 @@ def on_address_saved(event: AddressSaved, session: Session) -> None:
     readmodels.apply_address(session, event)
 
 
+def on_membership_changed(event: MembershipChanged, session: Session) -> None:
+    readmodels.apply_membership(session, event)
+
+
+def on_product_listed(event: ProductListed, session: Session) -> None:
+    readmodels.apply_product_category(session, event)
+
+
 def on_address_deleted(event: AddressDeleted, session: Session) -> None:
     readmodels.apply_address_deleted(session, event)
 
@@ -70,6 +90,8 @@ def on_address_deleted(event: AddressDeleted, session: Session) -> None:
 HANDLERS = {
     "StockReserved": on_stock_reserved,
     "StockRejected": on_stock_rejected,
+    "PointsHeld": on_points_held,
+    "PointsRejected": on_points_rejected,
     "PaymentConfirmed": on_payment_confirmed,
     "PaymentFailed": on_payment_failed,
     "Shipped": on_shipped,
@@ -80,4 +102,6 @@ HANDLERS = {
     "DeliveryMethodChanged": on_delivery_method_changed,
     "AddressSaved": on_address_saved,
     "AddressDeleted": on_address_deleted,
+    "MembershipChanged": on_membership_changed,
+    "ProductListed": on_product_listed,
 }

@@ -13,6 +13,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from mall_shared.api import Conflict
 from mall_shared.db import NAMING, BigId, UTCDateTime, bus_tables, new_id, utcnow
 
+from .pricing import Breakdown, PricedLine
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
@@ -63,6 +65,17 @@ class Order(Base):
     subtotal: Mapped[int] = mapped_column(BigInteger, default=0)
     delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The pricing step's breakdown (pricing.py): total = subtotal − promotion_discount
+    # − coupon_discount − points_discount + delivery_fee.
+    promotion_discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    coupon_discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    coupon_id: Mapped[str | None] = mapped_column(String(36))  # the wallet coupon it locks, then uses
+    points_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The saga's holds: AWAITING_PAYMENT needs the stock (StockReserved) and, when it spends
+    # points, the points (PointsHeld), in either order.
+    stock_reserved: Mapped[bool] = mapped_column(Boolean, default=False)
+    points_held: Mapped[bool] = mapped_column(Boolean, default=False)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     shipping_address: Mapped[dict] = mapped_column(JSON)
     delivery_method_id: Mapped[str] = mapped_column(String(64))
@@ -77,17 +90,23 @@ class Order(Base):
     history: Mapped[list[OrderHistory]] = relationship(order_by="OrderHistory.id", lazy="selectin",
                                                        cascade="all, delete-orphan")
 
-    def add_line(self, sku_id: str, quantity: int, unit_price: int, **copied) -> OrderLine:
-        line = OrderLine(sku_id=sku_id, quantity=quantity, unit_price=unit_price,
-                         line_total=quantity * unit_price, position=len(self.lines), **copied)
+    def add_line(self, priced: PricedLine, **copied) -> OrderLine:
+        line = OrderLine(sku_id=priced.sku_id, quantity=priced.quantity, unit_price=priced.unit_price,
+                         line_total=priced.line_total, discount=priced.discount, paid=priced.paid,
+                         points=priced.points, position=len(self.lines), **copied)
         self.lines.append(line)
         return line
 
-    def price(self, delivery_fee: int) -> None:
-        """Totals from the lines' copied unit prices: a client never sets a price."""
-        self.subtotal = sum(line.line_total for line in self.lines)
-        self.delivery_fee = delivery_fee
-        self.total = self.subtotal + delivery_fee
+    def price(self, breakdown: Breakdown) -> None:
+        """Totals from the pricing step (a client never sets a price)."""
+        self.subtotal, self.delivery_fee, self.total = breakdown.subtotal, breakdown.delivery_fee, breakdown.total
+        self.promotion_discount, self.coupon_discount = breakdown.promotion_discount, breakdown.coupon_discount
+        self.points_used, self.points_discount = breakdown.points_used, breakdown.points_discount
+
+    @property
+    def holds_complete(self) -> bool:
+        """Its stock is reserved and the points it spends (if any) are held: it can be paid."""
+        return self.stock_reserved and (self.points_used == 0 or self.points_held)
 
     def can_become(self, target: str) -> bool:
         return target in TRANSITIONS[self.status]
@@ -162,6 +181,12 @@ class OrderLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
     line_total: Mapped[int] = mapped_column(BigInteger)
+    # Its share of the order's discounts, what was paid for it, the points spent on it: a return
+    # pays back `paid` and gives back `points`, exactly.
+    discount: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    campaign_id: Mapped[str | None] = mapped_column(String(36))  # the flash sale that priced it
 
 
 class OrderHistory(Base):
@@ -237,3 +262,99 @@ class SavedAddress(Base):
     postal_code: Mapped[str | None] = mapped_column(String(10))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer)
+
+
+class Membership(Base):
+    """A customer's tier and spendable points as crm last described them (MembershipChanged):
+    member prices, and points above the balance refused at checkout (crm still holds them)."""
+    __tablename__ = "memberships"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(20))
+    balance: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class ProductCategory(Base):
+    """A product's category as catalog last listed it (ProductListed), for coupons scoped to a
+    category. `at` is the event's time: the newest listing wins."""
+    __tablename__ = "product_categories"
+
+    product_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    category_id: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[str] = mapped_column(String(40))
+
+
+# ---- cart, coupons, campaigns: order's own (pricing lives with what it prices) ----------------
+class CartItem(Base):
+    __tablename__ = "cart_items"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CouponTemplate(Base):
+    """What staff offer: amount off or percent off (with a cap), a threshold (满X减Y), a validity
+    window, how many copies in all and per customer, and the goods it covers."""
+    __tablename__ = "coupon_templates"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # amount | percent
+    value: Mapped[int] = mapped_column(BigInteger)  # fen off, or percent off
+    max_off: Mapped[int | None] = mapped_column(BigInteger)
+    threshold: Mapped[int] = mapped_column(BigInteger, default=0)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    total_quantity: Mapped[int] = mapped_column(Integer)
+    claimed: Mapped[int] = mapped_column(Integer, default=0)
+    per_customer_limit: Mapped[int] = mapped_column(Integer, default=1)
+    scope: Mapped[str] = mapped_column(String(10), default="all")  # all | category | product
+    scope_ids: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WalletCoupon(Base):
+    """One claimed copy: available, locked by an unpaid order, used once that order is paid."""
+    __tablename__ = "wallet_coupons"
+    __table_args__ = (Index("ix_wallet_coupons_customer_id_template_id", "customer_id", "template_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    template_id: Mapped[str] = mapped_column(ForeignKey("coupon_templates.id"))
+    customer_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(10), default="available")  # available | locked | used
+    order_id: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    template: Mapped[CouponTemplate] = relationship(lazy="joined")
+
+
+class Campaign(Base):
+    """A promotion staff run: `reduction` (满减 `tiers` of [threshold, off]), `flash_price` (`price`
+    of `sku_id`, at most `per_customer_limit` units a customer), `member_price` (`tiers` of
+    {tier: percent off})."""
+    __tablename__ = "campaigns"
+    __table_args__ = (Index("ix_campaigns_kind_sku_id", "kind", "sku_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(12))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    tiers: Mapped[list | dict | None] = mapped_column(JSON)
+    sku_id: Mapped[str | None] = mapped_column(String(36))
+    price: Mapped[int | None] = mapped_column(BigInteger)
+    per_customer_limit: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlashPurchase(Base):
+    """Units of a flash sale a customer holds in orders not cancelled (the per-customer limit)."""
+    __tablename__ = "flash_purchases"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -14,10 +14,18 @@ from sqlalchemy.orm import Session
 
 from mall_shared.api import Unavailable
 from mall_shared.db import upsert_newer
-from mall_shared.events import AddressDeleted, AddressSaved, DeliveryMethodChanged, SkuChanged
+from mall_shared.events import (
+    AddressDeleted,
+    AddressSaved,
+    DeliveryMethodChanged,
+    MembershipChanged,
+    ProductListed,
+    SkuChanged,
+    current_envelope,
+)
 
 from . import clients
-from .models import CatalogSku, DeliveryOption, SavedAddress
+from .models import CatalogSku, DeliveryOption, Membership, ProductCategory, SavedAddress
 
 ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postal_code")
 
@@ -32,6 +40,17 @@ def apply_delivery_method(session: Session, event: DeliveryMethodChanged) -> Non
     upsert_newer(session, DeliveryOption.__table__, {
         "id": event.delivery_method_id, "name": event.name, "fee": event.fee, "currency": event.currency,
         "active": event.active, "regions": event.regions, "version": event.version})
+
+
+def apply_membership(session: Session, event: MembershipChanged) -> None:
+    upsert_newer(session, Membership.__table__, asdict(event))
+
+
+def apply_product_category(session: Session, event: ProductListed) -> None:
+    """ProductListed carries no version: the newest listing (the envelope's time) wins."""
+    at = (current_envelope.get() or {}).get("time") or ""
+    upsert_newer(session, ProductCategory.__table__, {"product_id": event.product_id,
+                                                      "category_id": event.category_id, "at": at}, version="at")
 
 
 def apply_address(session: Session, event: AddressSaved) -> None:

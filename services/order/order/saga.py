@@ -52,15 +52,31 @@ def advance_order(session: Session, order_id: str, target: str, reason: str, act
     return order
 
 
-def reject_order(session: Session, order_id: str, reason: str) -> Order | None:
-    """catalog could not reserve the stock: the order is cancelled with catalog's reason."""
-    order = _locked(session, order_id, "StockRejected")
+def hold_confirmed(session: Session, order_id: str, hold: str, actor: Actor) -> Order | None:
+    """catalog reserved the stock (`hold` "stock") or crm held the points ("points"): once both
+    are held (the points only when the order spends some), in either order, it awaits payment."""
+    order = _locked(session, order_id, f"{hold} held")
+    if order is None:
+        return None
+    setattr(order, "stock_reserved" if hold == "stock" else "points_held", True)
+    if not order.holds_complete:
+        return order
+    reason = "stock_reserved" if hold == "stock" else "points_held"
+    return advance_order(session, order_id, AWAITING_PAYMENT, reason, actor)
+
+
+def reject_order(session: Session, order_id: str, reason: str, actor: Actor = Actor("catalog"),
+                 what: str = "stock_rejected") -> Order | None:
+    """catalog could not reserve the stock, or crm the points: the order is cancelled with the
+    reason (which releases the rest of what it held). Once it is past PENDING (paid on the way)
+    it is cancelled only while it still may be; after that the refusal is noted."""
+    order = _locked(session, order_id, what)
     if order is None or order.status == CANCELLED:
         return order
-    if order.status != PENDING:
-        order.note(f"stock_rejected while {order.status}: {reason}"[:500], "catalog", ref="stock_rejected")
+    if order.status != PENDING and (what == "stock_rejected" or not order.can_become(CANCELLED)):
+        order.note(f"{what} while {order.status}: {reason}"[:500], actor.name, ref=what)
         return order
-    change_status(session, order, CANCELLED, reason[:500], Actor("catalog"))
+    change_status(session, order, CANCELLED, reason[:500], actor)
     return order
 
 

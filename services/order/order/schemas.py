@@ -42,6 +42,10 @@ class AddressSchema(Schema):
         return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
 
 
+POINTS = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=10**9),
+                        metadata={"description": "Points to spend (crm holds them; ORDER_POINTS_PER_YUAN make ¥1)"})
+
+
 class ItemSchema(Schema):
     sku_id = _text(1, 36, required=True)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
@@ -54,6 +58,8 @@ class PlaceOrderSchema(Schema):
     address_id = _text(1, 36, metadata={"description": "One of the customer's saved addresses (crm), copied "
                                                        "into the order instead of shipping_address"})
     delivery_method_id = _text(1, 64, required=True)
+    coupon_id = _text(1, 36, metadata={"description": "A coupon from the customer's wallet (one per order)"})
+    points = POINTS
 
     @validates_schema
     def _one_address(self, data, **_):
@@ -126,6 +132,9 @@ class LineSchema(Schema):
     quantity = fields.Integer()
     unit_price = fields.Integer()
     line_total = fields.Integer()
+    discount = fields.Integer(metadata={"description": "Its share of the promotions, coupon and points"})
+    paid = fields.Integer(metadata={"description": "line_total − discount: what a return of it pays back"})
+    points = fields.Integer(metadata={"description": "The points spent on it: what a return gives back"})
 
 
 class HistorySchema(Schema):
@@ -143,8 +152,14 @@ class OrderSchema(Schema):
     status = fields.String()
     lines = fields.List(fields.Nested(LineSchema))
     subtotal = fields.Integer()
+    promotion_discount = fields.Integer()
+    coupon_discount = fields.Integer()
+    coupon_id = fields.String(allow_none=True)
+    points_used = fields.Integer()
+    points_discount = fields.Integer()
     delivery_fee = fields.Integer()
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "subtotal − promotion_discount − coupon_discount − "
+                                                    "points_discount + delivery_fee: what payment charges"})
     currency = fields.String()
     refunded = fields.Integer()
     shipping_address = fields.Dict()

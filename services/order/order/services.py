@@ -23,9 +23,10 @@ from mall_shared.events import (
 )
 from mall_shared.outbox import emit
 
-from . import readmodels
+from . import campaigns, coupons, readmodels
 from .limits import check_unpaid_limits
-from .models import CANCELLED, COMPLETED, PENDING, PROCESSING, CatalogSku, DeliveryOption, Order, OrderHistory
+from .models import CANCELLED, COMPLETED, PAID, PENDING, PROCESSING, CatalogSku, DeliveryOption, Order, OrderHistory
+from .quote import quote
 from .schemas import AddressSchema
 
 CURRENCY = "CNY"
@@ -69,7 +70,12 @@ def change_status(session: Session, order: Order, target: str, reason: str | Non
     entry.ref = ref
     emit(session, OrderStatusChanged(order_id=order.id, customer_id=order.customer_id, status=target,
                                      previous_status=previous, at=_iso(entry.at), reason=reason))
-    if target == CANCELLED:
+    if target == PAID and order.coupon_id:
+        coupons.use_coupon(session, order.id)
+    elif target == CANCELLED:
+        if order.coupon_id:
+            coupons.release_coupon(session, order.id)
+        campaigns.release_flash_units(session, order.id, order.customer_id)
         emit(session, OrderCancelled(order_id=order.id, customer_id=order.customer_id, total=order.total,
                                      reason=reason or "cancelled", currency=order.currency))
     elif target == COMPLETED:
@@ -86,12 +92,13 @@ def lock_order(session: Session, order_id: str, whole: bool = True) -> Order | N
 
 
 # ---- checkout --------------------------------------------------------------------------------
-def _check_delivery(method: DeliveryOption | None, method_id: str, province: str) -> None:
+def check_delivery(method: DeliveryOption | None, method_id: str, province: str | None) -> None:
+    """A delivery method that exists, is offered, and serves the province (when one is given)."""
     if method is None:
         raise InvalidField({"delivery_method_id": [f"Unknown delivery method {method_id!r}"]})
     if not method.active:
         raise InvalidField({"delivery_method_id": [f"Delivery method {method_id!r} is not available"]})
-    if not method.serves(province):
+    if province is not None and not method.serves(province):
         raise InvalidField({"delivery_method_id": [f"Delivery method {method_id!r} does not deliver to {province}"]})
 
 
@@ -130,34 +137,46 @@ def saved_address(session: Session, customer_id: str, address_id: str, authoriza
 
 def place_order(session: Session, customer_id: str, items: list[dict], delivery_method_id: str,
                 shipping_address: dict | None = None, address_id: str | None = None,
-                authorization: str = "") -> Order:
-    """Price an order from order's copies of catalog's prices and logistics' fees, and place it
-    PENDING. Nothing here calls another service unless a copy has not arrived yet."""
+                authorization: str = "", coupon_id: str | None = None, points: int = 0) -> Order:
+    """Price an order from order's copies of catalog's prices and logistics' fees, its campaigns,
+    one coupon and the points spent (the pricing step), and place it PENDING. Nothing here calls
+    another service unless a copy has not arrived yet."""
     # What sold out is refused first: in a flash sale that is most requests, and the cheapest answer.
     skus = readmodels.skus(session, [i["sku_id"] for i in items])
     _check_skus(items, skus)
     address = shipping_address or saved_address(session, customer_id, address_id, authorization)
     method = readmodels.delivery_method(session, delivery_method_id)
-    _check_delivery(method, delivery_method_id, address["province"])
+    check_delivery(method, delivery_method_id, address["province"])
 
     check_unpaid_limits(session, customer_id, items)
+    now = utcnow()
+    priced = quote(session, customer_id, items, skus, now, method.fee, coupon_id, points)
     order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=address,
-                  delivery_method_id=delivery_method_id, delivery_method_name=method.name)
-    for item in items:
-        sku = skus[item["sku_id"]]
-        order.add_line(sku.sku_id, item["quantity"], sku.price, sku_code=sku.code, product_id=sku.product_id,
-                       product_name=sku.product_name, attributes=sku.attributes or {})
-    order.price(method.fee)
-    order.created_at = order.updated_at = utcnow()
+                  delivery_method_id=delivery_method_id, delivery_method_name=method.name,
+                  coupon_id=coupon_id, stock_reserved=False, points_held=False)
+    for line in priced.breakdown.lines:
+        sku, sale = skus[line.sku_id], priced.flash.get(line.sku_id)
+        order.add_line(line, sku_code=sku.code, product_id=sku.product_id, product_name=sku.product_name,
+                       attributes=sku.attributes or {}, campaign_id=sale.id if sale else None)
+    order.price(priced.breakdown)
+    order.created_at = order.updated_at = now
     order.history.append(OrderHistory(kind="status", status=PENDING, previous_status=None, at=order.created_at,
                                       reason="placed", actor=f"customer:{customer_id}"))
     session.add(order)
     session.flush()
+    for line in order.lines:
+        if line.campaign_id:
+            campaigns.hold_flash_units(session, customer_id, priced.flash[line.sku_id], line.quantity)
+    if coupon_id:
+        coupons.lock_coupon(session, coupon_id, order.id)
     emit(session, OrderPlaced(
         order_id=order.id, customer_id=customer_id, total=order.total, currency=order.currency,
-        lines=[Line(sku_id=ln.sku_id, quantity=ln.quantity, unit_price=ln.unit_price) for ln in order.lines],
+        lines=[Line(sku_id=ln.sku_id, quantity=ln.quantity, unit_price=ln.unit_price, discount=ln.discount,
+                    paid=ln.paid, points=ln.points) for ln in order.lines],
         subtotal=order.subtotal, delivery_fee=order.delivery_fee, shipping_address=Address(**address),
-        delivery_method_id=delivery_method_id))
+        delivery_method_id=delivery_method_id, promotion_discount=order.promotion_discount,
+        coupon_discount=order.coupon_discount, coupon_id=coupon_id, points_used=order.points_used,
+        points_discount=order.points_discount))
     return order
 
 

@@ -28,8 +28,11 @@ def test_placing_an_order_prices_it_from_catalog_and_logistics(shop, db, fake):
     (placed,) = outbox_events(db, order["id"])
     assert placed["type"] == "OrderPlaced" and placed["source"] == "mall/order"
     data = placed["data"]
-    assert data["lines"] == [{"sku_id": s42, "quantity": 2, "unit_price": 39900},
-                             {"sku_id": s41, "quantity": 1, "unit_price": 29900}]
+    assert data["lines"] == [
+        {"sku_id": s42, "quantity": 2, "unit_price": 39900, "discount": 0, "paid": 79800, "points": 0},
+        {"sku_id": s41, "quantity": 1, "unit_price": 29900, "discount": 0, "paid": 29900, "points": 0}]
+    assert (data["promotion_discount"], data["coupon_discount"], data["coupon_id"], data["points_used"]) == (
+        0, 0, None, 0)
     assert (data["total"], data["subtotal"], data["delivery_fee"]) == (110700, 109700, 1000)
     assert data["shipping_address"] == ADDRESS and data["delivery_method_id"] == "standard"
 

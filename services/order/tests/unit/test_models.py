@@ -3,6 +3,7 @@ import pytest
 
 from order.config import OrderConfig
 from order.models import CANCELLED, MAIN_LINE, STATUSES, TRANSITIONS, IllegalTransition, Order
+from order.pricing import Coupon, PriceLine, Rules, price
 
 
 def order_at(status: str) -> Order:
@@ -47,13 +48,27 @@ def test_no_step_may_be_skipped_or_taken_backwards():
     assert TRANSITIONS["PENDING"] == {"AWAITING_PAYMENT", "CANCELLED"}
 
 
-def test_totals_are_the_lines_at_their_unit_prices_plus_the_delivery_fee():
+def test_an_order_keeps_the_pricing_steps_breakdown_and_each_lines_share():
     order = order_at("PENDING")
-    order.add_line("s42", 2, 39900)
-    order.add_line("s41", 3, 100)
-    order.price(1000)
-    assert [(ln.position, ln.line_total) for ln in order.lines] == [(0, 79800), (1, 300)]
-    assert (order.subtotal, order.delivery_fee, order.total) == (80100, 1000, 81100)
+    breakdown = price([PriceLine("s42", 2, 39900), PriceLine("s41", 3, 100)], Rules(), Coupon("amount", 801),
+                      points=100, delivery_fee=1000)
+    for line in breakdown.lines:
+        order.add_line(line)
+    order.price(breakdown)
+    assert [(ln.position, ln.line_total, ln.discount, ln.paid) for ln in order.lines] == [
+        (0, 79800, 898, 78902), (1, 300, 3, 297)]
+    assert (order.subtotal, order.coupon_discount, order.points_discount, order.delivery_fee, order.total) == (
+        80100, 801, 100, 1000, 80199)
+
+
+def test_an_order_spending_points_awaits_payment_only_once_stock_and_points_are_held():
+    order = order_at("PENDING")
+    order.stock_reserved, order.points_held, order.points_used = True, False, 100
+    assert not order.holds_complete
+    order.points_held = True
+    assert order.holds_complete
+    order.stock_reserved, order.points_used = False, 0
+    assert not order.holds_complete
 
 
 def test_a_note_changes_no_status_and_is_recorded_once_per_reference():
