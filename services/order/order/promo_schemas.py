@@ -7,7 +7,7 @@ from mall_shared.api import PageArgs
 
 from .campaigns import FLASH_PRICE, KINDS, MEMBER_PRICE, REDUCTION
 from .pricing import ALL, AMOUNT, CATEGORY, PERCENT, PRODUCT
-from .schemas import MAX_QUANTITY, POINTS, AddressSchema, _text
+from .schemas import MAX_QUANTITY, AddressSchema, _text, points_field
 
 MONEY = validate.Range(min=1, max=10**9)
 
@@ -22,7 +22,7 @@ class CartArgs(Schema):
     address_id = _text(1, 36)
     delivery_method_id = _text(1, 64)
     coupon_id = _text(1, 36)
-    points = POINTS
+    points = points_field(strict=False)  # a query string's numbers are text
 
 
 class CartItemSchema(Schema):
@@ -68,7 +68,7 @@ class CheckoutSchema(Schema):
     address_id = _text(1, 36)
     delivery_method_id = _text(1, 64, required=True)
     coupon_id = _text(1, 36)
-    points = POINTS
+    points = points_field()
 
     @validates_schema
     def _one_address(self, data, **_):

@@ -42,8 +42,9 @@ class AddressSchema(Schema):
         return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
 
 
-POINTS = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=10**9),
-                        metadata={"description": "Points to spend (crm holds them; ORDER_POINTS_PER_YUAN make ¥1)"})
+def points_field(strict: bool = True) -> fields.Integer:
+    return fields.Integer(load_default=0, strict=strict, validate=validate.Range(min=0, max=10**9),
+                          metadata={"description": "Points to spend (crm holds them; ORDER_POINTS_PER_YUAN make ¥1)"})
 
 
 class ItemSchema(Schema):
@@ -59,7 +60,7 @@ class PlaceOrderSchema(Schema):
                                                        "into the order instead of shipping_address"})
     delivery_method_id = _text(1, 64, required=True)
     coupon_id = _text(1, 36, metadata={"description": "A coupon from the customer's wallet (one per order)"})
-    points = POINTS
+    points = points_field()
 
     @validates_schema
     def _one_address(self, data, **_):
