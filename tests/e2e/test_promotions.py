@@ -33,11 +33,13 @@ def test_a_cart_with_a_coupon_and_points_is_paid_and_a_returned_line_gives_back_
     assert (wallet["applies_to_cart"], wallet["cart_discount"]) == (True, 3000)
     query = f"coupon_id={coupon['id']}&points=5000&delivery_method_id=standard"
     cart = shopper.get(f"/api/cart?{query}")
-    assert (cart["subtotal"], cart["coupon_discount"], cart["points_discount"]) == (35000, 3000, 5000)
+    # 5000 points earned make the shopper gold in crm: 5% off as a member (ORDER_MEMBER_DISCOUNTS), then the coupon
+    assert (cart["subtotal"], cart["promotion_discount"], cart["coupon_discount"], cart["points_discount"]) == (
+        35000, 1750, 3000, 5000)
 
     order = shopper.post("/api/cart/checkout", {"shipping_address": demo.ADDRESS, "delivery_method_id": "standard",
                                                 "coupon_id": coupon["id"], "points": 5000}, expect=201)
-    assert order["total"] == cart["total"] == 35000 - 3000 - 5000 + order["delivery_fee"]
+    assert order["total"] == cart["total"] == 35000 - 1750 - 3000 - 5000 + order["delivery_fee"]
     assert sum(ln["paid"] for ln in order["lines"]) + order["delivery_fee"] == order["total"]
     assert sum(ln["points"] for ln in order["lines"]) == 5000
     assert shopper.get("/api/cart")["lines"] == []

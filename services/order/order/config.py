@@ -3,7 +3,7 @@
 - `ORDER_PAYMENT_TIMEOUT`: seconds an order may stay unpaid (PENDING or AWAITING_PAYMENT)
   after it was placed before the worker cancels it with reason `payment_timeout` (default 1800).
 - `ORDER_TIMEOUT_CHECK_INTERVAL`: how often the worker looks for such orders (seconds, default 5).
-- `ORDER_MEMBER_DISCOUNTS`: percent off per membership tier, e.g. `gold:5,platinum:8` (default);
+- `ORDER_MEMBER_DISCOUNTS`: percent off per membership tier, e.g. `gold:5,diamond:8` (default);
   a member_price campaign may offer more while it runs.
 - `ORDER_POINTS_PER_YUAN`: points that make ¥1 at checkout (default 100: one point is one fen).
 - `ORDER_POINTS_MAX_SHARE`: at most this percent of the goods (after promotions and coupon) may
@@ -26,7 +26,7 @@ def _float(name: str, default: float) -> float:
 
 
 def _percents(name: str, default: str) -> dict[str, int]:
-    """`gold:5,platinum:8` → {"gold": 5, "platinum": 8}."""
+    """`gold:5,diamond:8` → {"gold": 5, "diamond": 8}."""
     pairs = (item.split(":", 1) for item in (os.environ.get(name) or default).split(",") if item.strip())
     return {tier.strip(): int(percent) for tier, percent in pairs}
 
@@ -50,7 +50,7 @@ class OrderConfig:
             catalog_url=service_url("catalog"),
             logistics_url=service_url("logistics"),
             crm_url=service_url("crm"),
-            member_discounts=_percents("ORDER_MEMBER_DISCOUNTS", "gold:5,platinum:8"),
+            member_discounts=_percents("ORDER_MEMBER_DISCOUNTS", "gold:5,diamond:8"),
             points_per_yuan=int(os.environ.get("ORDER_POINTS_PER_YUAN") or 100),
             points_max_share=int(os.environ.get("ORDER_POINTS_MAX_SHARE") or 50),
         )
