@@ -7,6 +7,8 @@ written to bench/results/latest.json).
 - checkout: 2,000 orders from 32 customers at once through the gateway: POSTs answered per second,
   orders at AWAITING_PAYMENT per second (first POST to last decided, as a bus subscriber sees
   OrderStatusChanged), POST p50/p99; then one order at a time, POST -> AWAITING_PAYMENT p50/p99.
+  With `--promo` (or BENCH_PROMO=1) every order spends a coupon of its own (claimed beforehand) and
+  100 points (crm holds them: one more saga step), under a 满减 campaign and a gold member price.
 - flash sale: 500 buyers for 50 units with two catalog workers, seconds until every order is decided.
 - wrk: 32 connections POSTing one order each in a closed loop for 10 s (the nameko-examples load).
 - browse: catalog search p99 at 10,000 and 100,000 products.
@@ -22,7 +24,9 @@ import re
 import subprocess
 import time
 import uuid
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -64,16 +68,18 @@ def order_body(demo, sku_id: str) -> dict:
             "delivery_method_id": "standard"}
 
 
-def post_orders(gateway: str, people: list, body: dict, count: int,
+def post_orders(gateway: str, people: list, body, count: int,
                 clients: int) -> list[tuple[float, float, int, dict]]:
     """POST `count` orders from `clients` threads, each customer on its own keep-alive session:
-    [(sent, answered, status, body)] on one perf_counter clock."""
+    [(sent, answered, status, body)] on one perf_counter clock. `body` is the order's body, or a
+    function of the customer's index that gives one (a coupon of their own each time)."""
     sessions = [requests.Session() for _ in people]
 
     def post(i: int):
         k = i % len(people)
+        json_body = body(k) if callable(body) else body
         sent = time.perf_counter()
-        res = sessions[k].post(gateway + "/api/orders", json=body, timeout=60,
+        res = sessions[k].post(gateway + "/api/orders", json=json_body, timeout=60,
                                headers={"Authorization": f"Bearer {people[k].token}"})
         return sent, time.perf_counter(), res.status_code, res.json()
 
@@ -81,10 +87,39 @@ def post_orders(gateway: str, people: list, body: dict, count: int,
         return list(pool.map(post, range(count)))
 
 
-def checkout(platform, demo, watcher: OrderWatcher, admin, orders: int, clients: int, single: int) -> dict:
+def promo_bodies(demo, admin, people: list, sku_id: str, orders: int, single: int):
+    """Every order with a coupon of its own and 100 points, under a 满减 campaign: coupons claimed
+    and points given (5000 each: the customers are gold in crm) before the clock starts."""
+    now = datetime.now(UTC)
+    window = {"starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()}
+    admin.post("/api/promotions/campaigns", {"name": "bench 满减", "kind": "reduction", "tiers": [[30000, 1000]],
+                                             **window}, expect=201)
+    need = [orders // len(people) + 4 for _ in people]
+    need[0] += single + 20
+    template = admin.post("/api/promotions/coupons", {
+        "name": "bench", "kind": "amount", "value": 500, "threshold": 10000, "total_quantity": sum(need),
+        "per_customer_limit": max(need), **window}, expect=201)
+    wallets = [deque() for _ in people]
+
+    def fill(k: int) -> None:
+        me = people[k].get("/api/auth/me")
+        admin.post(f"/api/crm/customers/{me['id']}/points", {"points": 100 * need[k] + 5000, "reason": "bench"})
+        for _ in range(need[k]):
+            wallets[k].append(people[k].post(f"/api/promotions/coupons/{template['id']}/claim", expect=201)["id"])
+        demo.wait_for("order's copy of the points", lambda: people[k].get("/api/cart")["points_balance"] > 0,
+                      timeout=60)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(fill, range(len(people))))
+    base = order_body(demo, sku_id)
+    return lambda k: base | {"coupon_id": wallets[k].popleft(), "points": 100}
+
+
+def checkout(platform, demo, watcher: OrderWatcher, admin, orders: int, clients: int, single: int,
+             promo: bool = False) -> dict:
     sku_id = new_sku(demo, admin, stock=10 * orders + single + 1000)
     people = customers(demo, platform.gateway, clients)
-    body = order_body(demo, sku_id)
+    body = promo_bodies(demo, admin, people, sku_id, orders, single) if promo else order_body(demo, sku_id)
     post_orders(platform.gateway, people, body, 2 * clients, clients)  # warm up connections and caches
     results = post_orders(platform.gateway, people, body, orders, clients)
     bad = [r for r in results if r[2] != 201]
@@ -94,7 +129,7 @@ def checkout(platform, demo, watcher: OrderWatcher, admin, orders: int, clients:
     last = max(at for at, _ in decided.values())
     reports = reports_lag(admin, since=last)
     posts = [r[1] - r[0] for r in results]
-    out = {"orders": orders, "clients": clients, "accepted_s": orders / (accepted - start),
+    out = {"orders": orders, "clients": clients, "promo": promo, "accepted_s": orders / (accepted - start),
            "decided_s": orders / (last - start), "post_p50_ms": percentile(posts, 50) * 1000,
            "post_p99_ms": percentile(posts, 99) * 1000,
            "cancelled": sum(1 for _, status in decided.values() if status != "AWAITING_PAYMENT"), **reports}
@@ -239,6 +274,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--single", type=int, default=200)
     parser.add_argument("--skip", default="", help="comma-separated: checkout,flash_sale,wrk,browse,limits")
+    parser.add_argument("--promo", action="store_true", default=os.environ.get("BENCH_PROMO") == "1",
+                        help="checkout: every order with a coupon and points (also BENCH_PROMO=1)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     demo = load_demo()
@@ -250,7 +287,8 @@ def main() -> None:
         try:
             admin = demo.login(platform.gateway, *platform.admin)
             if "checkout" not in skip:
-                mall["checkout"] = checkout(platform, demo, watcher, admin, args.orders, args.clients, args.single)
+                mall["checkout"] = checkout(platform, demo, watcher, admin, args.orders, args.clients, args.single,
+                                            args.promo)
                 print("checkout", json.dumps(mall["checkout"]), flush=True)
             if "flash_sale" not in skip:
                 settle(platform)

@@ -92,7 +92,7 @@ class CouponTemplateSchema(Schema):
     ends_at = fields.AwareDateTime(required=True)
     total_quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**7))
     claimed = fields.Integer(dump_only=True)
-    per_customer_limit = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=100))
+    per_customer_limit = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=1000))
     scope = fields.String(load_default=ALL, validate=validate.OneOf([ALL, CATEGORY, PRODUCT]))
     scope_ids = fields.List(_text(1, 36), load_default=list, validate=validate.Length(max=100),
                             metadata={"description": "The categories or products of a scoped coupon"})
