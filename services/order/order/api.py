@@ -14,7 +14,6 @@ from .promo_schemas import (
     CartArgs,
     CartItemSchema,
     CartSchema,
-    CheckoutSchema,
     ClaimedSchema,
     CouponListArgs,
     CouponTemplateSchema,
@@ -22,7 +21,7 @@ from .promo_schemas import (
     UpdateSchema,
     WalletSchema,
 )
-from .schemas import CancelSchema, OrderListArgs, OrderSchema, PlaceOrderSchema
+from .schemas import CancelSchema, CheckoutSchema, OrderListArgs, OrderSchema, PlaceOrderSchema
 
 orders = Blueprint("orders", __name__, url_prefix="/api/orders", description="Orders")
 carts = Blueprint("cart", __name__, url_prefix="/api/cart", description="The shopping cart, priced live")

@@ -18,6 +18,7 @@ from mall_shared.db import conflict_insert
 from . import pricing
 from .config import config
 from .models import Campaign, FlashPurchase, Membership, OrderLine
+from .offers import change_offer, create_offer, get_offer
 
 REDUCTION, FLASH_PRICE, MEMBER_PRICE = "reduction", "flash_price", "member_price"
 KINDS = (REDUCTION, FLASH_PRICE, MEMBER_PRICE)
@@ -34,27 +35,16 @@ class CampaignLimitReached(Conflict):
 # ---- staff -----------------------------------------------------------------------------------
 def create_campaign(session: Session, data: dict) -> Campaign:
     """A new campaign, running from `starts_at` to `ends_at` while `active`."""
-    campaign = Campaign(**data, active=True)
-    session.add(campaign)
-    session.flush()
-    return campaign
+    return create_offer(session, Campaign, data)
 
 
 def get_campaign(session: Session, campaign_id: str, lock: bool = False) -> Campaign:
-    campaign = session.get(Campaign, campaign_id, with_for_update=lock)
-    if campaign is None:
-        raise CampaignNotFound()
-    return campaign
+    return get_offer(session, Campaign, campaign_id, CampaignNotFound, lock)
 
 
 def update_campaign(session: Session, campaign_id: str, data: dict) -> Campaign:
     """Change a campaign's name, window or `active` (what it offers is fixed once created)."""
-    campaign = get_campaign(session, campaign_id, lock=True)
-    for name, value in data.items():
-        setattr(campaign, name, value)
-    if campaign.ends_at <= campaign.starts_at:
-        raise Conflict("A campaign must end after it starts", code="invalid_window")
-    return campaign
+    return change_offer(get_campaign(session, campaign_id, lock=True), data)
 
 
 def list_campaigns(kind: str | None, running_at: datetime | None) -> Select:

@@ -16,6 +16,7 @@ from mall_shared.api import Conflict, Forbidden, NotFound
 
 from . import pricing
 from .models import CouponTemplate, WalletCoupon
+from .offers import change_offer, create_offer, get_offer, running
 
 AVAILABLE, LOCKED, USED = "available", "locked", "used"
 
@@ -47,17 +48,11 @@ class CouponLimitReached(Conflict):
 # ---- staff: templates ------------------------------------------------------------------------
 def create_template(session: Session, data: dict) -> CouponTemplate:
     """A new coupon template, on offer from `starts_at` to `ends_at`."""
-    template = CouponTemplate(**data, claimed=0, active=True)
-    session.add(template)
-    session.flush()
-    return template
+    return create_offer(session, CouponTemplate, data | {"claimed": 0})
 
 
 def get_template(session: Session, template_id: str, lock: bool = False) -> CouponTemplate:
-    template = session.get(CouponTemplate, template_id, with_for_update=lock)
-    if template is None:
-        raise CouponNotFound()
-    return template
+    return get_offer(session, CouponTemplate, template_id, CouponNotFound, lock)
 
 
 def update_template(session: Session, template_id: str, data: dict) -> CouponTemplate:
@@ -66,11 +61,7 @@ def update_template(session: Session, template_id: str, data: dict) -> CouponTem
     if data.get("total_quantity", template.total_quantity) < template.claimed:
         raise Conflict("Fewer copies than were already claimed", code="quantity_below_claimed",
                        details={"claimed": template.claimed})
-    for name, value in data.items():
-        setattr(template, name, value)
-    if template.ends_at <= template.starts_at:
-        raise Conflict("A coupon must end after it starts", code="invalid_window")
-    return template
+    return change_offer(template, data)
 
 
 def list_templates(active: bool | None) -> Select:
@@ -81,14 +72,10 @@ def list_templates(active: bool | None) -> Select:
 
 
 # ---- customers: claim and wallet -------------------------------------------------------------
-def _in_window(template: CouponTemplate, now: datetime) -> bool:
-    return template.active and template.starts_at <= now < template.ends_at
-
-
 def claim_coupon(session: Session, template_id: str, customer_id: str, now: datetime) -> WalletCoupon:
     """One copy into the customer's wallet, while copies last and within their own limit."""
     template = get_template(session, template_id)
-    if not _in_window(template, now):
+    if not running(template, now):
         raise CouponExpired("This coupon cannot be claimed now", details={
             "starts_at": template.starts_at.isoformat(), "ends_at": template.ends_at.isoformat()})
     # The conditional UPDATE takes the template's row lock: concurrent claims of it queue here, so
@@ -128,7 +115,7 @@ def usable(session: Session, coupon_id: str, customer_id: str, now: datetime) ->
         raise CouponNotYours()
     if coupon.status != AVAILABLE:
         raise CouponUsed(details={"status": coupon.status})
-    if not _in_window(coupon.template, now):
+    if not running(coupon.template, now):
         raise CouponExpired(details={"ends_at": coupon.template.ends_at.isoformat()})
     return coupon
 

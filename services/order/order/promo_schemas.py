@@ -7,7 +7,7 @@ from mall_shared.api import PageArgs
 
 from .campaigns import FLASH_PRICE, KINDS, MEMBER_PRICE, REDUCTION
 from .pricing import ALL, AMOUNT, CATEGORY, PERCENT, PRODUCT
-from .schemas import MAX_QUANTITY, AddressSchema, _text, points_field
+from .schemas import MAX_QUANTITY, BreakdownSchema, _text, points_field
 
 MONEY = validate.Range(min=1, max=10**9)
 
@@ -47,34 +47,11 @@ class CartLineSchema(Schema):
     points = fields.Integer(allow_none=True)
 
 
-class CartSchema(Schema):
+class CartSchema(BreakdownSchema):
     lines = fields.List(fields.Nested(CartLineSchema))
-    subtotal = fields.Integer()
-    promotion_discount = fields.Integer()
-    coupon_discount = fields.Integer()
-    coupon_id = fields.String(allow_none=True)
-    points_used = fields.Integer()
-    points_discount = fields.Integer()
-    delivery_fee = fields.Integer()
     delivery_method_id = fields.String(allow_none=True)
-    total = fields.Integer()
-    currency = fields.String()
     points_balance = fields.Integer(metadata={"description": "Spendable points (order's copy of crm's)"})
     max_points = fields.Integer(metadata={"description": "The most points this cart can spend now"})
-
-
-class CheckoutSchema(Schema):
-    shipping_address = fields.Nested(AddressSchema)
-    address_id = _text(1, 36)
-    delivery_method_id = _text(1, 64, required=True)
-    coupon_id = _text(1, 36)
-    points = points_field()
-
-    @validates_schema
-    def _one_address(self, data, **_):
-        if ("shipping_address" in data) == ("address_id" in data):
-            message = "Give exactly one of shipping_address and address_id"
-            raise ValidationError({"shipping_address": [message], "address_id": [message]})
 
 
 # ---- coupons ---------------------------------------------------------------------------------

@@ -52,9 +52,8 @@ class ItemSchema(Schema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
 
 
-class PlaceOrderSchema(Schema):
-    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50),
-                        metadata={"description": "Lines of the same SKU are merged (at most 99 in all)"})
+class CheckoutSchema(Schema):
+    """Where and how an order goes, and what it spends: the cart's checkout, and an order's."""
     shipping_address = fields.Nested(AddressSchema)
     address_id = _text(1, 36, metadata={"description": "One of the customer's saved addresses (crm), copied "
                                                        "into the order instead of shipping_address"})
@@ -67,6 +66,11 @@ class PlaceOrderSchema(Schema):
         if ("shipping_address" in data) == ("address_id" in data):
             message = "Give exactly one of shipping_address and address_id"
             raise ValidationError({"shipping_address": [message], "address_id": [message]})
+
+
+class PlaceOrderSchema(CheckoutSchema):
+    items = fields.List(fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=50),
+                        metadata={"description": "Lines of the same SKU are merged (at most 99 in all)"})
 
     @validates_schema
     def _merged_quantities(self, data, **_):
@@ -147,11 +151,8 @@ class HistorySchema(Schema):
     kind = fields.String(metadata={"description": "status: a transition; note: a fact that changed no status"})
 
 
-class OrderSchema(Schema):
-    id = fields.String()
-    customer_id = fields.String()
-    status = fields.String()
-    lines = fields.List(fields.Nested(LineSchema))
+class BreakdownSchema(Schema):
+    """The pricing step's breakdown, as an order keeps it and the cart shows it."""
     subtotal = fields.Integer()
     promotion_discount = fields.Integer()
     coupon_discount = fields.Integer()
@@ -162,6 +163,13 @@ class OrderSchema(Schema):
     total = fields.Integer(metadata={"description": "subtotal − promotion_discount − coupon_discount − "
                                                     "points_discount + delivery_fee: what payment charges"})
     currency = fields.String()
+
+
+class OrderSchema(BreakdownSchema):
+    id = fields.String()
+    customer_id = fields.String()
+    status = fields.String()
+    lines = fields.List(fields.Nested(LineSchema))
     refunded = fields.Integer()
     shipping_address = fields.Dict()
     delivery_method_id = fields.String()
