@@ -28,6 +28,10 @@ class CampaignNotFound(NotFound):
     code, message = "campaign_not_found", "Campaign not found"
 
 
+class CampaignNotActive(Conflict):
+    code, message = "campaign_not_active", "The flash-sale price you were shown is no longer on offer"
+
+
 class CampaignLimitReached(Conflict):
     code, message = "campaign_limit_reached", "You already hold as many units of this flash sale as one customer may"
 
@@ -83,6 +87,14 @@ def rules_for(session: Session, customer_id: str, sku_ids: list[str], now: datet
     rules = pricing.Rules(member_percent=min(member_percent, 100), reduction_tiers=tiers,
                           points_per_yuan=cfg.points_per_yuan, max_points_share=cfg.points_max_share)
     return rules, flash
+
+
+def check_shown_prices(items: list[dict], flash: dict[str, Campaign]) -> None:
+    """An item that names the flash sale it was shown must still be priced by it: outside its
+    window (or withdrawn) the customer would pay another price than they saw."""
+    for item in items:
+        if item.get("campaign_id") and getattr(flash.get(item["sku_id"]), "id", None) != item["campaign_id"]:
+            raise CampaignNotActive(details={"sku_id": item["sku_id"], "campaign_id": item["campaign_id"]})
 
 
 # ---- a flash sale's per-customer limit -------------------------------------------------------

@@ -50,6 +50,8 @@ def points_field(strict: bool = True) -> fields.Integer:
 class ItemSchema(Schema):
     sku_id = _text(1, 36, required=True)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    campaign_id = _text(1, 36, metadata={"description": "The flash sale whose price the shopper was shown: if it "
+                                                       "no longer prices this SKU, 409 campaign_not_active"})
 
 
 class CheckoutSchema(Schema):
@@ -84,10 +86,13 @@ class PlaceOrderSchema(CheckoutSchema):
 
     @post_load
     def _merge(self, data, **_):
-        merged: dict[str, int] = {}
+        merged: dict[str, dict] = {}
         for item in data["items"]:
-            merged[item["sku_id"]] = merged.get(item["sku_id"], 0) + item["quantity"]
-        return {**data, "items": [{"sku_id": s, "quantity": q} for s, q in merged.items()]}
+            line = merged.setdefault(item["sku_id"], {"sku_id": item["sku_id"], "quantity": 0})
+            line["quantity"] += item["quantity"]
+            if item.get("campaign_id"):
+                line["campaign_id"] = item["campaign_id"]
+        return {**data, "items": list(merged.values())}
 
 
 class CancelSchema(Schema):

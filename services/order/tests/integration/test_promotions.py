@@ -16,6 +16,7 @@ from mall_shared.events import (
     StockReserved,
 )
 from mall_shared.testing import outbox_events
+from order.saga import cancel_expired_orders
 
 from .conftest import ADDRESS
 
@@ -231,6 +232,33 @@ def test_a_flash_sale_price_applies_in_its_window_up_to_the_customers_limit(prom
     client.patch(f"/api/promotions/campaigns/{sale['id']}", headers=staff, json={"active": False})
     promo.put(sku, 1)
     assert promo.cart()["lines"][0]["flash_price"] is None and promo.cart()["promotion_discount"] == 995  # gold 5%
+
+
+def test_an_order_naming_a_flash_sale_that_no_longer_prices_the_sku_is_refused(promo, fake, client, staff):
+    sku = fake.sku(price=19900)
+    sale = promo.campaign(kind="flash_price", sku_id=sku, price=9900, per_customer_limit=5)
+    item = {"sku_id": sku, "quantity": 1, "campaign_id": sale["id"]}
+    assert promo.shop.place(items=[item])["promotion_discount"] == 10000
+    client.patch(f"/api/promotions/campaigns/{sale['id']}", headers=staff, json={
+        "starts_at": iso(NOW - timedelta(days=2)), "ends_at": iso(NOW - timedelta(days=1))})
+    refused = promo.shop.place(items=[item], expect=409)["error"]
+    assert (refused["code"], refused["details"]["campaign_id"]) == ("campaign_not_active", sale["id"])
+
+
+def test_the_unpaid_timeout_gives_back_the_coupon_and_the_flash_sale_units(promo, fake, db):
+    sku = fake.sku(price=39900)
+    promo.campaign(kind="flash_price", sku_id=sku, price=35000, per_customer_limit=1)
+    coupon = promo.claim(promo.coupon()["id"])
+    promo.put(sku, 1)
+    order = promo.checkout(coupon_id=coupon["id"])
+    while True:  # every unpaid order is past a timeout of -1 s, in batches of the oldest
+        with db.transaction() as session:
+            if not cancel_expired_orders(session, timeout=-1):
+                break
+    assert promo.shop.get(order["id"])["cancel_reason"] == "payment_timeout"
+    assert _wallet(promo)[0]["status"] == "available"
+    promo.put(sku, 1)
+    assert promo.checkout(coupon_id=coupon["id"])["promotion_discount"] == 4900
 
 
 def test_a_bad_campaign_is_refused_naming_the_field(client, staff):
