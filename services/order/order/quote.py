@@ -37,9 +37,14 @@ def quote(session: Session, customer_id: str, items: list[dict], skus: dict[str,
           delivery_fee: int = 0, coupon_id: str | None = None, points: int = 0) -> Quote:
     """The breakdown of `items` (each a `sku_id` and `quantity` of a known SKU) for this customer now."""
     rules, flash = campaigns.rules_for(session, customer_id, [i["sku_id"] for i in items], now)
-    product_ids = {skus[i["sku_id"]].product_id for i in items}
-    categories = dict(session.execute(select(ProductCategory.product_id, ProductCategory.category_id)
-                                      .where(ProductCategory.product_id.in_(product_ids))).all())
+    coupon = coupons.usable(session, coupon_id, customer_id, now) if coupon_id else None
+    balance = points_balance(session, customer_id)
+    if points > balance:
+        raise PointsExceedBalance(f"You have {balance} points to spend", details={"balance": balance,
+                                                                                  "requested": points})
+    # Only a coupon scoped to categories needs them (order's copy, from ProductListed).
+    categories = _categories(session, {skus[i["sku_id"]].product_id for i in items}) \
+        if coupon and coupon.template.scope == pricing.CATEGORY else {}
     lines = []
     for item in items:
         sku = skus[item["sku_id"]]
@@ -47,10 +52,10 @@ def quote(session: Session, customer_id: str, items: list[dict], skus: dict[str,
         lines.append(pricing.PriceLine(sku_id=sku.sku_id, quantity=item["quantity"], unit_price=sku.price,
                                        product_id=sku.product_id, category_id=categories.get(sku.product_id),
                                        flash_price=sale.price if sale else None))
-    coupon = coupons.usable(session, coupon_id, customer_id, now) if coupon_id else None
-    balance = points_balance(session, customer_id)
-    if points > balance:
-        raise PointsExceedBalance(f"You have {balance} points to spend", details={"balance": balance,
-                                                                                  "requested": points})
     breakdown = pricing.price(lines, rules, coupons.terms(coupon.template) if coupon else None, points, delivery_fee)
     return Quote(breakdown, flash, coupon, balance)
+
+
+def _categories(session: Session, product_ids: set[str]) -> dict[str, str | None]:
+    return dict(session.execute(select(ProductCategory.product_id, ProductCategory.category_id)
+                                .where(ProductCategory.product_id.in_(product_ids))).all())
