@@ -3,7 +3,8 @@
     make run            # in one shell
     make demo           # in another (or: python scripts/demo.py --gateway http://localhost:8080)
 
-The end-to-end tests run this same story against real PostgreSQL and RabbitMQ.
+The end-to-end tests run this same story against real PostgreSQL and RabbitMQ; `make demo` then
+shows the cart, a coupon and points (run_promotions, also an end-to-end test).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -159,6 +161,36 @@ def run_story(base: str, admin_email: str, admin_password: str, say=print) -> di
     return out
 
 
+def run_promotions(base: str, story: dict, say=print) -> dict:
+    """After the story: Alice fills a cart, claims a 满300减30 coupon and spends 100 of the points
+    her first order earned; she pays exactly the total the cart showed."""
+    alice, admin = story["customers"]["alice"], story["admin"]
+    size42 = next(s["id"] for s in story["product"]["skus"] if s["attributes"]["size"] == "42")
+    say("8. Staff offer a 满300减30 coupon; Alice claims it, fills her cart and spends 100 points")
+    now = datetime.now(UTC)
+    template = admin.post("/api/promotions/coupons", {
+        "name": "满300减30", "kind": "amount", "value": 3000, "threshold": 30000, "total_quantity": 1000,
+        "starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=30)).isoformat()},
+        expect=201)
+    coupon = alice.post(f"/api/promotions/coupons/{template['id']}/claim", expect=201)
+    alice.call("PUT", f"/api/cart/items/{size42}", json={"quantity": 1}, expect=204)
+    wait_for("order's copy of Alice's points", lambda: alice.get("/api/cart")["points_balance"] >= 100)
+    cart = alice.get("/api/cart", params={"coupon_id": coupon["id"], "points": 100, "delivery_method_id": "standard"})
+    say(f"   cart: {cart['subtotal']} − promotions {cart['promotion_discount']} − coupon {cart['coupon_discount']}"
+        f" − points {cart['points_discount']} + delivery {cart['delivery_fee']} = {cart['total']} fen")
+    order = alice.post("/api/cart/checkout", {"shipping_address": ADDRESS, "delivery_method_id": "standard",
+                                              "coupon_id": coupon["id"], "points": 100}, expect=201)
+    assert order["total"] == cart["total"], (order["total"], cart["total"])
+    wait_for("stock and points held", order_status(alice, order["id"], "AWAITING_PAYMENT"))
+    payment = alice.post("/api/payments", {"order_id": order["id"], "method": "alipay"}, expect=201)
+    assert payment["amount"] == order["total"]
+    alice.post(f"/api/payments/{payment['id']}/sandbox", {"outcome": "success"})
+    wait_for("PAID", order_status(alice, order["id"], "PAID"))
+    (used,) = [c for c in alice.get("/api/promotions/me/coupons")["items"] if c["id"] == coupon["id"]]
+    say(f"   order {order['id']} PAID {payment['amount']} fen; the coupon is {used['status']}")
+    return {"cart": cart, "order": order, "payment": payment, "coupon": used}
+
+
 def _try_ship(admin: Client, order_id: str, tracking_number: str):
     try:
         return admin.post("/api/logistics/shipments", {"order_id": order_id, "carrier": "sf",
@@ -177,7 +209,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.monotonic()
     try:
-        run_story(args.gateway, args.admin_email, args.admin_password)
+        run_promotions(args.gateway, run_story(args.gateway, args.admin_email, args.admin_password))
     except (StoryError, AssertionError, requests.RequestException) as exc:
         print(f"\nFAILED: {exc}", file=sys.stderr)
         sys.exit(1)

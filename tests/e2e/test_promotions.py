@@ -76,3 +76,12 @@ def test_a_cart_with_a_coupon_and_points_is_paid_and_a_returned_line_gives_back_
     assert back["points"] == line_b["points"]
     demo.wait_for("the refund in the order", lambda: shopper.get(f"/api/orders/{order['id']}")["refunded"]
                   == line_b["paid"])
+
+
+def test_the_demo_shows_a_cart_a_coupon_and_points(platform, demo):
+    story = demo.run_story(platform.gateway, *platform.admin, say=lambda *_: None)
+    shown = demo.run_promotions(platform.gateway, story, say=lambda *_: None)
+    cart, order = shown["cart"], shown["order"]
+    assert (cart["coupon_discount"], cart["points_discount"], shown["coupon"]["status"]) == (3000, 100, "used")
+    assert shown["payment"]["amount"] == order["total"] == 39900 - cart["promotion_discount"] - 3100 + cart[
+        "delivery_fee"]
