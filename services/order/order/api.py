@@ -194,7 +194,7 @@ class Wallet(MethodView):
         """One's coupons, each saying whether (and how much) it applies to the cart now"""
         identity = require("customer")
         with transaction() as session:
-            return {"items": cart.wallet_for_cart(session, identity.id)}
+            return {"items": cart.wallet_for_cart(session, identity.id, request.headers["Authorization"])}
 
 
 # ---- campaigns -------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from mall_shared.db import conflict_insert
 
 from . import pricing
 from .config import config
-from .models import Campaign, FlashPurchase, Membership, OrderLine
+from .models import Campaign, FlashPurchase, OrderLine
 from .offers import change_offer, create_offer, get_offer
 
 REDUCTION, FLASH_PRICE, MEMBER_PRICE = "reduction", "flash_price", "member_price"
@@ -65,17 +65,11 @@ def _running(stmt: Select, now: datetime) -> Select:
 
 
 # ---- what applies ----------------------------------------------------------------------------
-def tier_of(session: Session, customer_id: str) -> Membership | None:
-    return session.get(Membership, customer_id)
-
-
-def rules_for(session: Session, customer_id: str, sku_ids: list[str], now: datetime) -> tuple[pricing.Rules,
-                                                                                          dict[str, Campaign]]:
-    """The pricing rules in force for this customer now, and the flash sale pricing each SKU."""
+def rules_for(session: Session, tier: str | None, sku_ids: list[str], now: datetime) -> tuple[pricing.Rules,
+                                                                                     dict[str, Campaign]]:
+    """The pricing rules in force for a customer of `tier` now, and the flash sale pricing each SKU."""
     running = session.scalars(_running(select(Campaign), now).where(or_(
         Campaign.kind != FLASH_PRICE, Campaign.sku_id.in_(sku_ids)))).all()
-    membership = tier_of(session, customer_id)
-    tier = membership.tier if membership else None
     cfg = config()
     member_percent = max([cfg.member_discounts.get(tier, 0)]
                          + [int(c.tiers.get(tier, 0)) for c in running if c.kind == MEMBER_PRICE])

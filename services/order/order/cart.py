@@ -76,7 +76,8 @@ def view_cart(session: Session, customer_id: str, args: dict, authorization: str
     coupon and points (an unusable coupon or too many points is a 4xx, as at checkout)."""
     items, skus, sellable = _contents(session, customer_id)
     fee = _delivery_fee(session, customer_id, args, authorization)
-    priced = quote(session, customer_id, sellable, skus, utcnow(), fee, args.get("coupon_id"), args.get("points", 0))
+    priced = quote(session, customer_id, sellable, skus, utcnow(), authorization, fee, args.get("coupon_id"),
+                   args.get("points", 0))
     by_sku = {ln.sku_id: ln for ln in priced.breakdown.lines}
     lines = []
     for item in items:
@@ -120,7 +121,7 @@ def checkout_cart(session: Session, customer_id: str, data: dict, authorization:
     return order
 
 
-def wallet_for_cart(session: Session, customer_id: str) -> list[dict]:
+def wallet_for_cart(session: Session, customer_id: str, authorization: str) -> list[dict]:
     """The customer's coupons, each saying whether it applies to the cart as it is now, and what
     it would take off it."""
     _, skus, sellable = _contents(session, customer_id)
@@ -130,7 +131,8 @@ def wallet_for_cart(session: Session, customer_id: str) -> list[dict]:
         applies, off, why = False, None, None
         if coupon.status == coupons.AVAILABLE and sellable:
             try:
-                off = quote(session, customer_id, sellable, skus, now, coupon_id=coupon.id).breakdown.coupon_discount
+                off = quote(session, customer_id, sellable, skus, now, authorization,
+                            coupon_id=coupon.id).breakdown.coupon_discount
                 applies = True
             except DomainError as exc:
                 why = exc.code

@@ -1,5 +1,5 @@
 """The synchronous calls checkout makes: catalog for prices and stock, logistics for the
-delivery fee, crm for a saved address. Read live at the moment of ordering, not from a replica.
+delivery fee, crm for a saved address and a membership. Read live at the moment of ordering, not from a replica.
 
 Any failure (refused connection, timeout, 5xx, a body we cannot read) is a 503 with the
 service's code: checkout never hangs and never answers 500 because another service is down.
@@ -71,3 +71,10 @@ def fetch_address(address_id: str, authorization: str) -> dict | None:
     crm has no such address in their book (another customer's reads the same)."""
     url = f"{config().crm_url}/api/crm/me/addresses/{requests.utils.quote(address_id, safe='')}"
     return _get_one("crm", url, "address", headers={"Authorization": authorization})
+
+
+def fetch_membership(authorization: str) -> dict | None:
+    """The caller's membership (tier, spendable `balance`, `version`), read from crm with the
+    caller's own token; None when crm knows no such member."""
+    return _get_one("crm", f"{config().crm_url}/api/crm/me/membership", "membership",
+                    headers={"Authorization": authorization})

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from mall_shared.api import BadRequest
 
-from . import campaigns, coupons, pricing
+from . import campaigns, coupons, pricing, readmodels
 from .models import Campaign, CatalogSku, ProductCategory, WalletCoupon
 
 
@@ -27,18 +27,13 @@ class Quote:
     points_balance: int
 
 
-def points_balance(session: Session, customer_id: str) -> int:
-    """Spendable points as order's copy of crm's membership has them (0 before the first)."""
-    membership = campaigns.tier_of(session, customer_id)
-    return membership.balance if membership else 0
-
-
 def quote(session: Session, customer_id: str, items: list[dict], skus: dict[str, CatalogSku], now: datetime,
-          delivery_fee: int = 0, coupon_id: str | None = None, points: int = 0) -> Quote:
+          authorization: str, delivery_fee: int = 0, coupon_id: str | None = None, points: int = 0) -> Quote:
     """The breakdown of `items` (each a `sku_id` and `quantity` of a known SKU) for this customer now."""
-    rules, flash = campaigns.rules_for(session, customer_id, [i["sku_id"] for i in items], now)
+    member = readmodels.membership(session, customer_id, authorization, needed=points > 0)
+    rules, flash = campaigns.rules_for(session, member.tier if member else None, [i["sku_id"] for i in items], now)
     coupon = coupons.usable(session, coupon_id, customer_id, now) if coupon_id else None
-    balance = points_balance(session, customer_id)
+    balance = member.balance if member else 0
     if points > balance:
         raise PointsExceedBalance(f"You have {balance} points to spend", details={"balance": balance,
                                                                                   "requested": points})

@@ -132,3 +132,24 @@ def address(session: Session, customer_id: str, address_id: str, authorization: 
     if row is None or row.deleted or row.customer_id != customer_id:
         return None
     return {f: getattr(row, f) for f in ADDRESS_FIELDS}
+
+
+def membership(session: Session, customer_id: str, authorization: str, needed: bool) -> Membership | None:
+    """The customer's tier and spendable points. A customer order has not heard of yet (no
+    MembershipChanged since they joined) is asked of crm once, and the answer kept. If crm cannot
+    answer, an order that spends no points goes on at regular prices (`needed` False); one that
+    spends points cannot be checked, and waits."""
+    if (found := session.get(Membership, customer_id)) is not None or not authorization:
+        return found
+    try:
+        answer = clients.fetch_membership(authorization)
+    except Unavailable:
+        if needed:
+            raise
+        return None
+    if answer is None:
+        return None
+    upsert_newer(session, Membership.__table__, {
+        "customer_id": customer_id, "tier": answer.get("tier") or "regular",
+        "balance": int(answer.get("balance", answer.get("points")) or 0), "version": answer.get("version", 0)})
+    return session.get(Membership, customer_id, populate_existing=True)

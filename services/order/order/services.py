@@ -150,7 +150,7 @@ def place_order(session: Session, customer_id: str, items: list[dict], delivery_
 
     check_unpaid_limits(session, customer_id, items)
     now = utcnow()
-    priced = quote(session, customer_id, items, skus, now, method.fee, coupon_id, points)
+    priced = quote(session, customer_id, items, skus, now, authorization, method.fee, coupon_id, points)
     campaigns.check_shown_prices(items, priced.flash)
     order = Order(customer_id=customer_id, status=PENDING, currency=CURRENCY, shipping_address=address,
                   delivery_method_id=delivery_method_id, delivery_method_name=method.name,

@@ -22,14 +22,16 @@ def base_url(service: str) -> str:
 
 
 class FakeServices(requests.adapters.BaseAdapter):
-    """Answers GET /api/catalog/skus, GET /api/logistics/delivery-methods/{id} and
-    GET /api/crm/me/addresses/{id} (only to the Authorization header that saved it)."""
+    """Answers GET /api/catalog/skus, GET /api/logistics/delivery-methods/{id},
+    GET /api/crm/me/addresses/{id} (only to the Authorization header that saved it) and
+    GET /api/crm/me/membership."""
 
     def __init__(self):
         super().__init__()
         self.skus: dict[str, dict] = {}
         self.methods: dict[str, dict] = {}
         self.addresses: dict[str, tuple[str, dict]] = {}  # id -> (owner's Authorization header, address)
+        self.memberships: dict[str, dict] = {}  # Authorization header -> crm's membership answer
         self.down: set[str] = set()
         self.broken: set[str] = set()
         self.slow: set[str] = set()
@@ -50,6 +52,10 @@ class FakeServices(requests.adapters.BaseAdapter):
         if parts.path == "/api/catalog/skus":
             ids = parse_qs(parts.query)["ids"][0].split(",")
             return self._answer(request, 200, [self.skus[i] for i in ids if i in self.skus])
+        if parts.path == "/api/crm/me/membership":
+            answer = self.memberships.get(request.headers.get("Authorization"),
+                                          {"tier": "regular", "balance": 0, "points": 0, "version": 0})
+            return self._answer(request, 200, answer)
         if parts.path.startswith("/api/crm/me/addresses/"):
             owner, address = self.addresses.get(unquote(parts.path.rsplit("/", 1)[1]), (None, None))
             if owner is None or owner != request.headers.get("Authorization"):

@@ -215,7 +215,7 @@ def test_an_order_placed_with_a_saved_address_keeps_its_own_copy(shop, fake, db)
     order = shop.place(address_id=address_id)
     copy = {**ADDRESS, "name": "李四", "phone": "13900139000", "postal_code": None}
     assert order["shipping_address"] == copy
-    (crm_call,) = [c for c in fake.calls if "/api/crm/" in c.url]
+    (crm_call,) = [c for c in fake.calls if "/api/crm/me/addresses" in c.url]
     assert crm_call.url.endswith(f"/api/crm/me/addresses/{address_id}")
     assert crm_call.headers["Authorization"] == shop.headers["Authorization"]
     (placed,) = outbox_events(db, order["id"])

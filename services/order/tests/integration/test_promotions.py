@@ -309,6 +309,24 @@ def test_points_rejected_cancels_the_order_and_gives_its_coupon_back(promo, fake
     assert _wallet(promo)[0]["status"] == "available"
 
 
+def test_a_member_order_has_not_heard_of_is_asked_of_crm_once_and_kept(promo, fake):
+    fake.memberships[promo.shop.headers["Authorization"]] = {"tier": "gold", "balance": 700, "version": 3}
+    promo.put(fake.sku(price=10000), 1)
+    assert (promo.cart()["points_balance"], promo.cart()["promotion_discount"]) == (700, 500)
+    asked = [c for c in fake.calls if c.url.endswith("/api/crm/me/membership")]
+    assert len(asked) == 1
+    promo.member("gold", 200, version=2)  # an older change than the answer: ignored
+    assert promo.cart()["points_balance"] == 700
+
+
+def test_while_crm_is_down_a_new_member_orders_at_regular_prices_but_cannot_spend_points(promo, fake):
+    fake.down.add("crm")
+    promo.put(fake.sku(price=10000), 1)
+    assert promo.cart()["points_balance"] == 0
+    assert promo.checkout(points=100, expect=503)["error"]["code"] == "crm_unavailable"
+    assert promo.checkout()["total"] == 11000
+
+
 def test_a_late_membership_change_never_overwrites_a_newer_one(promo, fake):
     promo.member("gold", 100, version=2)
     promo.member("regular", 5, version=1)

@@ -3,7 +3,7 @@ saved addresses: fed by their events (each delivered twice by `shop.send`), newe
 and no call to another service once a copy has arrived."""
 import uuid
 
-from mall_shared.events import AddressDeleted, AddressSaved, DeliveryMethodChanged, SkuChanged
+from mall_shared.events import AddressDeleted, AddressSaved, DeliveryMethodChanged, MembershipChanged, SkuChanged
 
 from .conftest import ADDRESS
 
@@ -24,6 +24,7 @@ def test_with_its_copies_caught_up_checkout_calls_no_other_service(shop, fake):
     sku_id = str(uuid.uuid4())
     shop.send(sku_changed(sku_id, 1, price=25900))
     shop.send(method_changed(1, fee=800))
+    shop.send(MembershipChanged(customer_id=shop.customer_id, tier="regular", balance=0, version=1))
     fake.down |= {"catalog", "logistics", "crm"}
     order = shop.place((sku_id, 2))
     assert (order["subtotal"], order["delivery_fee"], order["total"]) == (51800, 800, 52600)
@@ -71,11 +72,12 @@ def test_a_copy_that_has_not_arrived_is_asked_for_once_and_kept(shop, fake):
     sku_id, method_id = fake.sku(price=18800), f"m-{uuid.uuid4().hex[:8]}"
     fake.methods[method_id] = {"id": method_id, "name": "Same day", "fee": 2500, "active": True, "version": 3}
     shop.place((sku_id, 1), delivery_method_id=method_id)
-    assert len(fake.calls) == 2  # catalog for the SKU, logistics for the method: neither had arrived
-    fake.down |= {"catalog", "logistics"}
+    # catalog for the SKU, logistics for the method, crm for the membership: none had arrived
+    assert len(fake.calls) == 3
+    fake.down |= {"catalog", "logistics", "crm"}
     order = shop.place((sku_id, 1), delivery_method_id=method_id)
     assert (order["subtotal"], order["delivery_fee"]) == (18800, 2500)
-    assert len(fake.calls) == 2
+    assert len(fake.calls) == 3
     shop.send(method_changed(2, delivery_method_id=method_id, name="Same day", fee=0))  # older than the answer
     assert shop.place((sku_id, 1), delivery_method_id=method_id)["delivery_fee"] == 2500
 
