@@ -18,7 +18,7 @@ provision_order() {
   user="${prefix}order" password="${MALL_BUS_PASSWORD_ORDER:?MALL_BUS_PASSWORD_ORDER is required}"
   ctl add_user "$user" "$password" 2>/dev/null || ctl change_password "$user" "$password"
   ctl set_permissions -p "$vhost" "$user" '^(mall\.events|order\..*|mall\.archive)$' '^(mall\.events|order\..*|mall\.archive)$' '^(mall\.events|order\..*)$'
-  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(OrderPlaced|OrderStatusChanged|OrderCancelled|OrderCompleted)$' '.*'
+  ctl set_topic_permissions -p "$vhost" "$user" 'mall.events' '^(OrderPlaced|OrderStatusChanged|OrderCancelled|OrderCompleted|CouponClaimed|CouponUsed|CouponReleased)$' '.*'
 }
 provision_payment() {
   user="${prefix}payment" password="${MALL_BUS_PASSWORD_PAYMENT:?MALL_BUS_PASSWORD_PAYMENT is required}"

@@ -23,7 +23,8 @@ from .events import EVENT_TYPES, EXCHANGE
 PUBLISHES: dict[str, tuple[str, ...]] = {
     "catalog": ("ProductListed", "ProductDelisted", "StockReserved", "StockRejected", "StockReleased",
                 "StockDepleted", "StockReplenished", "SkuChanged", "StockAdjusted", "ProductViewed"),
-    "order": ("OrderPlaced", "OrderStatusChanged", "OrderCancelled", "OrderCompleted"),
+    "order": ("OrderPlaced", "OrderStatusChanged", "OrderCancelled", "OrderCompleted", "CouponClaimed", "CouponUsed",
+              "CouponReleased"),
     "payment": ("PaymentConfirmed", "PaymentFailed", "RefundCompleted"),
     "crm": ("CustomerRegistered", "AddressSaved", "AddressDeleted", "PointsAwarded", "PointsAdjusted",
             "TierChanged", "ReviewPosted", "ReviewHidden", "MembershipChanged", "PointsHeld", "PointsRejected",

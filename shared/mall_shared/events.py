@@ -206,6 +206,31 @@ class OrderCompleted:
     currency: str = "CNY"
 
 
+@dataclass(frozen=True)
+class _CouponFact:
+    coupon_id: str  # the copy in the customer's wallet (OrderPlaced.coupon_id)
+    template_id: str
+    customer_id: str
+    at: str
+    order_id: str | None = None
+
+
+@event
+class CouponClaimed(_CouponFact):
+    """A customer claimed a copy of a coupon template into their wallet."""
+
+
+@event
+class CouponUsed(_CouponFact):
+    """The order that locked the coupon at checkout (OrderPlaced.coupon_id) was paid: it is spent."""
+
+
+@event
+class CouponReleased(_CouponFact):
+    """The order that locked the coupon was cancelled (`reason` its cancel reason): it is back in the wallet."""
+    reason: str | None = None
+
+
 # ---- payment -------------------------------------------------------------------------------
 @event
 class PaymentConfirmed:

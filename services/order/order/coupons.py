@@ -12,7 +12,10 @@ from datetime import datetime
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
+from mall_shared import events
 from mall_shared.api import Conflict, Forbidden, NotFound
+from mall_shared.db import iso
+from mall_shared.outbox import emit
 
 from . import pricing
 from .models import CouponTemplate, WalletCoupon
@@ -92,6 +95,8 @@ def claim_coupon(session: Session, template_id: str, customer_id: str, now: date
     coupon = WalletCoupon(template_id=template_id, customer_id=customer_id, status=AVAILABLE, claimed_at=now)
     session.add(coupon)
     session.flush()
+    emit(session, events.CouponClaimed(coupon_id=coupon.id, template_id=template_id, customer_id=customer_id,
+                                       at=iso(now)))
     return coupon
 
 
@@ -128,13 +133,25 @@ def lock_coupon(session: Session, coupon_id: str, order_id: str) -> None:
         raise CouponUsed()
 
 
-def use_coupon(session: Session, order_id: str) -> None:
+def _locked_by(session: Session, order_id: str) -> WalletCoupon | None:
+    # Only that order changes the coupon it locked, and the caller holds the order's row lock.
+    return session.scalar(select(WalletCoupon).where(WalletCoupon.order_id == order_id))
+
+
+def use_coupon(session: Session, order_id: str, at: datetime) -> None:
     """The order was paid: its coupon is spent."""
-    session.execute(update(WalletCoupon).where(WalletCoupon.order_id == order_id, WalletCoupon.status == LOCKED)
-                    .values(status=USED))
+    coupon = _locked_by(session, order_id)
+    if coupon is not None and coupon.status == LOCKED:
+        coupon.status = USED
+        emit(session, events.CouponUsed(coupon_id=coupon.id, template_id=coupon.template_id,
+                                 customer_id=coupon.customer_id, order_id=order_id, at=iso(at)))
 
 
-def release_coupon(session: Session, order_id: str) -> None:
+def release_coupon(session: Session, order_id: str, at: datetime, reason: str | None) -> None:
     """The order was cancelled (by someone, or unpaid in time): its coupon is back in the wallet."""
-    session.execute(update(WalletCoupon).where(WalletCoupon.order_id == order_id)
-                    .values(status=AVAILABLE, order_id=None))
+    coupon = _locked_by(session, order_id)
+    if coupon is not None:
+        coupon.status, coupon.order_id = AVAILABLE, None
+        emit(session, events.CouponReleased(coupon_id=coupon.id, template_id=coupon.template_id,
+                                     customer_id=coupon.customer_id, order_id=order_id, at=iso(at), reason=reason))
+

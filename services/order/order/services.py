@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from mall_shared.api import BadRequest, Conflict, NotFound
 from mall_shared.auth import Identity
-from mall_shared.db import utcnow
+from mall_shared.db import iso, utcnow
 from mall_shared.events import (
     Address,
     Line,
@@ -58,10 +58,6 @@ class Actor:
 SYSTEM = Actor("system")
 
 
-def _iso(moment) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def change_status(session: Session, order: Order, target: str, reason: str | None, actor: Actor,
                   ref: str | None = None) -> None:
     """The one way an order's status changes: the transition, its history row and its events."""
@@ -69,12 +65,12 @@ def change_status(session: Session, order: Order, target: str, reason: str | Non
     entry = order.transition(target, reason, actor.name)
     entry.ref = ref
     emit(session, OrderStatusChanged(order_id=order.id, customer_id=order.customer_id, status=target,
-                                     previous_status=previous, at=_iso(entry.at), reason=reason))
+                                     previous_status=previous, at=iso(entry.at), reason=reason))
     if target == PAID and order.coupon_id:
-        coupons.use_coupon(session, order.id)
+        coupons.use_coupon(session, order.id, entry.at)
     elif target == CANCELLED:
         if order.coupon_id:
-            coupons.release_coupon(session, order.id)
+            coupons.release_coupon(session, order.id, entry.at, reason)
         campaigns.release_flash_units(session, order.id, order.customer_id)
         emit(session, OrderCancelled(order_id=order.id, customer_id=order.customer_id, total=order.total,
                                      reason=reason or "cancelled", currency=order.currency))

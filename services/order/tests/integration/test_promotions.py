@@ -141,14 +141,21 @@ def test_a_coupon_is_locked_by_the_unpaid_order_used_when_paid_and_a_second_orde
     promo.shop.send(PaymentConfirmed(payment_id=str(uuid.uuid4()), order_id=order["id"], method="alipay",
                                      amount=order["total"]))
     assert _wallet(promo)[0]["status"] == "used"
+    (used,) = [e["data"] for e in outbox_events(db, order["id"]) if e["type"] == "CouponUsed"]
+    assert (used["coupon_id"], used["template_id"], used["customer_id"]) == (
+        coupon["id"], template["id"], promo.shop.customer_id)
+    claimed = [e for e in outbox_events(db) if e["type"] == "CouponClaimed" and e["data"]["coupon_id"] == coupon["id"]]
+    assert len(claimed) == 1
 
 
-def test_cancelling_an_unpaid_order_gives_its_coupon_back(promo, fake):
+def test_cancelling_an_unpaid_order_gives_its_coupon_back(promo, fake, db):
     coupon = promo.claim(promo.coupon()["id"])
     promo.put(fake.sku(price=39900), 1)
     order = promo.checkout(coupon_id=coupon["id"])
     promo.client.post(f"/api/orders/{order['id']}/cancel", headers=promo.shop.headers)
     assert (_wallet(promo)[0]["status"], _wallet(promo)[0]["order_id"]) == ("available", None)
+    (released,) = [e["data"] for e in outbox_events(db, order["id"]) if e["type"] == "CouponReleased"]
+    assert (released["coupon_id"], released["reason"]) == (coupon["id"], "cancelled_by_customer")
 
 
 @pytest.mark.parametrize("case, status, code", [
