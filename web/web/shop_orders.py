@@ -7,12 +7,29 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from . import api
 from .auth import attempt, login_required
 from .i18n import gettext
-from .shop import cart, cart_lines, cart_read, save_cart
+from .shop import cart, save_cart
 
 bp = Blueprint("orders", __name__)
 
 METHODS = ("alipay", "wechat_pay", "card")
 ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "detail", "postal_code")
+
+
+def sync_cart() -> None:
+    """order's `/api/cart` prices what is bought (campaigns, a coupon, points): before checkout it
+    is made to hold what the session's cart holds (the session keeps the cart for anonymous visits)."""
+    items = cart()
+    for line in api.get("/api/cart")["lines"]:
+        if line["sku_id"] not in items:
+            api.delete(f"/api/cart/items/{line['sku_id']}")
+    for sku_id, quantity in items.items():
+        api.call("PUT", f"/api/cart/items/{sku_id}", json={"quantity": quantity})
+
+
+def _offer(form) -> dict:
+    """The coupon and points the shopper chose, as the cart and checkout take them."""
+    points = form.get("points", "").strip()
+    return {"coupon_id": form.get("coupon_id") or None, "points": int(points) if points.isdigit() else 0}
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -21,31 +38,39 @@ def checkout():
     if not cart():
         flash(gettext("Your cart is empty"), "error")
         return redirect(url_for("shop.view_cart"))
-    skus, addresses, methods = api.get_all(cart_read(), ("/api/crm/me/addresses", None),
-                                           ("/api/logistics/delivery-methods", None))
-    lines, subtotal = cart_lines(skus)
-    if request.method == "POST":
-        form = request.form
-        body = {"items": [{"sku_id": line["sku"]["id"], "quantity": line["quantity"]} for line in lines],
-                "delivery_method_id": form.get("delivery_method_id", "")}
-        address = {k: form.get(k, "").strip() for k in ADDRESS_FIELDS}
-        address["postal_code"] = address["postal_code"] or None
-        try:
-            if form.get("address_id") and form["address_id"] != "new":
-                body["address_id"] = form["address_id"]
-            elif form.get("save_address"):  # into the address book first, then ordered with it
-                body["address_id"] = api.post("/api/crm/me/addresses", address | {"is_default": not addresses})["id"]
-            else:
-                body["shipping_address"] = address
-            order = api.post("/api/orders", body)
-        except api.ApiError as exc:
-            flash(exc.readable(), "error")
-            return render_template("shop/checkout.html", lines=lines, subtotal=subtotal, addresses=addresses,
-                                   methods=methods, form=form), 400 if exc.status < 500 else exc.status
-        save_cart({k: v for k, v in cart().items() if k not in {i["sku_id"] for i in body["items"]}})
-        return redirect(url_for("orders.pay", order_id=order["id"]))
-    return render_template("shop/checkout.html", lines=lines, subtotal=subtotal, addresses=addresses,
-                           methods=methods, form={})
+    form = request.form if request.method == "POST" else {}
+    offer = _offer(form)
+    sync_cart()
+    addresses, methods, wallet = api.get_all(("/api/crm/me/addresses", None),
+                                             ("/api/logistics/delivery-methods", None),
+                                             ("/api/promotions/me/coupons", None))
+    method_id = form.get("delivery_method_id") or (methods[0]["id"] if methods else None)
+    try:
+        priced = api.get("/api/cart", delivery_method_id=method_id, **offer)
+    except api.ApiError as exc:  # a coupon or points the cart refuses: shown, and priced without them
+        flash(exc.readable(), "error")
+        offer = {"coupon_id": None, "points": 0}
+        priced = api.get("/api/cart")
+    page = {"cart": priced, "addresses": addresses, "methods": methods, "form": form, "offer": offer,
+            "coupons": [c for c in wallet["items"] if c["applies_to_cart"]]}
+    if request.method == "GET" or form.get("action") == "quote":
+        return render_template("shop/checkout.html", **page)
+    body = {"delivery_method_id": form.get("delivery_method_id", ""), **{k: v for k, v in offer.items() if v}}
+    address = {k: form.get(k, "").strip() for k in ADDRESS_FIELDS}
+    address["postal_code"] = address["postal_code"] or None
+    try:
+        if form.get("address_id") and form["address_id"] != "new":
+            body["address_id"] = form["address_id"]
+        elif form.get("save_address"):  # into the address book first, then ordered with it
+            body["address_id"] = api.post("/api/crm/me/addresses", address | {"is_default": not addresses})["id"]
+        else:
+            body["shipping_address"] = address
+        order = api.post("/api/cart/checkout", body)
+    except api.ApiError as exc:
+        flash(exc.readable(), "error")
+        return render_template("shop/checkout.html", **page), 400 if exc.status < 500 else exc.status
+    save_cart({})  # order emptied its cart with the order; the session's follows
+    return redirect(url_for("orders.pay", order_id=order["id"]))
 
 
 @bp.get("/orders")
