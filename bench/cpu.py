@@ -3,7 +3,9 @@ RabbitMQ) spends on one order of a checkout burst, from /proc. On a busy 2-core 
 is the steady figure to compare changes by: throughput and latency move with the neighbours'
 load, the CPU an order costs does not.
 
-    python bench/cpu.py [--orders 1000] [--clients 32] [--profile order,reports-worker-0]
+    python bench/cpu.py [--orders 1000] [--clients 32] [--promo] [--profile order,reports-worker-0]
+
+--promo (or BENCH_PROMO=1): every order spends a coupon of its own and 100 points (run.py's).
 
 --profile records the named processes with py-spy during the burst (collapsed stacks under
 bench/results/profile-<name>.txt, a line per stack with its sample count, for flamegraph tools).
@@ -16,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from run import RESULTS, customers, load_demo, new_sku, order_body, post_orders, settle
+from run import RESULTS, customers, load_demo, new_sku, order_body, post_orders, promo_bodies, settle
 
 from common import start_platform
 from watcher import OrderWatcher
@@ -74,6 +76,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--profile", default="", help="comma-separated process names to record with py-spy")
+    parser.add_argument("--promo", action="store_true", default=os.environ.get("BENCH_PROMO") == "1",
+                        help="every order with a coupon and points")
     args = parser.parse_args()
     demo = load_demo()
     platform = start_platform(extra_env={"WEB_CONCURRENCY": None, "GUNICORN_THREADS": None})
@@ -82,7 +86,8 @@ def main() -> None:
         admin = demo.login(platform.gateway, *platform.admin)
         sku_id = new_sku(demo, admin, stock=10 * args.orders + 1000)
         people = customers(demo, platform.gateway, args.clients)
-        body = order_body(demo, sku_id)
+        body = promo_bodies(demo, admin, people, sku_id, args.orders + 4 * args.clients, 0) if args.promo \
+            else order_body(demo, sku_id)
         warm = post_orders(platform.gateway, people, body, 4 * args.clients, args.clients)
         watcher.wait([r[3]["id"] for r in warm], timeout=120)
         settle(platform)
@@ -108,6 +113,8 @@ def main() -> None:
         if ms >= 0.05:
             print(f"{name:<22} {ms:6.2f} ms/order")
     print(f"{'total':<22} {sum(per_order.values()):6.2f} ms/order")
+    mall = sum(ms for name, ms in per_order.items() if name not in ("postgres", "rabbitmq"))
+    print(f"{'mall processes':<22} {mall:6.2f} ms/order (PostgreSQL and RabbitMQ count the machine's other users too)")
 
 
 if __name__ == "__main__":
