@@ -2,33 +2,16 @@
 is paid, given back when it is cancelled or refunded. Every event is delivered twice (the second
 delivery changes nothing), and some arrive out of order or at the same instant on two workers."""
 import threading
-import uuid
 
 import pytest
 
 from crm.handlers import HANDLERS
 from mall_shared.consumer import deliver
-from mall_shared.events import (
-    Line,
-    OrderCancelled,
-    OrderPlaced,
-    OrderStatusChanged,
-    RefundCompleted,
-    envelope,
-)
+from mall_shared.events import Line, OrderCancelled, OrderPlaced, OrderStatusChanged, RefundCompleted, envelope
 from mall_shared.testing import outbox_events
 
+from .test_handlers import new_id, twice
 from .test_points import adjust
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def twice(db, evt, source="order"):
-    env = envelope(evt, source)
-    assert deliver(db, HANDLERS, env) is True
-    assert deliver(db, HANDLERS, env) is False
 
 
 @pytest.fixture
