@@ -145,6 +145,7 @@ def membership_summary(session: Session, customer_id: str, config: CrmConfig) ->
     following, missing = next_tier(points_earned, config.tier_thresholds)
     ledger = session.scalars(select(PointsEntry).where(PointsEntry.customer_id == customer_id)
                              .order_by(PointsEntry.at.desc(), PointsEntry.id).limit(LEDGER_SHOWN)).all()
+    member = session.get(Membership, customer_id)
     return {"points": spendable, "balance": spendable, "held": held(session, customer_id), "earned": points_earned,
             "tier": tier, "tier_label": TIER_LABELS[tier], "next_tier": following, "points_to_next": missing,
-            "ledger": ledger}
+            "version": member.version if member else 0, "ledger": ledger}

@@ -154,6 +154,8 @@ class MembershipSchema(Schema):
     balance = fields.Integer(metadata={"description": "Spendable points: earned − spent − held"})
     held = fields.Integer(metadata={"description": "Points held for unpaid orders"})
     earned = fields.Integer(metadata={"description": "Points earned (less refunds' reversals): the tier follows them"})
+    version = fields.Integer(metadata={"description": "The version of the last MembershipChanged (0: none yet), "
+                                                      "for a copy caught up from this answer"})
     tier = fields.String(metadata={"enum": list(TIERS)})
     tier_label = fields.String(metadata={"description": "普通 / 银卡 / 金卡 / 钻石"})
     next_tier = fields.String(allow_none=True)

@@ -179,13 +179,14 @@ def test_a_refund_handled_before_the_paid_status_is_settled_once_the_order_reads
     assert (card(client, headers)["balance"], card(client, headers)["held"]) == (850, 0)
 
 
-def test_the_membership_version_grows_by_one_with_each_change_of_the_balance(db, member):
-    customer_id, _ = member
+def test_the_membership_version_grows_by_one_with_each_change_of_the_balance(client, db, member):
+    customer_id, headers = member
     order_id = place(db, customer_id, 300)
     twice(db, cancelled(customer_id, order_id))
     versions = [(d["version"], d["balance"]) for d in facts(db, customer_id, "MembershipChanged")]
     versions += [(d["version"], d["balance"]) for d in facts(db, order_id, "MembershipChanged")]
     assert versions == [(1, 1000), (2, 700), (3, 1000)]
+    assert card(client, headers)["version"] == 3
 
 
 def at_once(db, events) -> None:
