@@ -227,3 +227,13 @@ def test_a_refund_and_a_cancel_of_the_same_paid_order_at_once_give_back_every_po
         at_once(db, [refund(order_id, 10000), cancelled(customer_id, order_id)])
         assert sum(points for points, _ in returned(db, order_id)) == 300
         assert (card(client, headers)["balance"], card(client, headers)["held"]) == (1000, 0)
+
+
+def test_two_orders_spending_most_of_the_balance_at_once_hold_it_once(client, db, member):
+    customer_id, headers = member
+    first, second = new_id(), new_id()
+    at_once(db, [placed(customer_id, first, 600), placed(customer_id, second, 600)])
+    outcomes = sorted(e["type"] for order_id in (first, second) for e in outbox_events(db, order_id)
+                      if e["type"] in ("PointsHeld", "PointsRejected"))
+    assert outcomes == ["PointsHeld", "PointsRejected"]
+    assert (card(client, headers)["balance"], card(client, headers)["held"]) == (400, 600)
