@@ -122,6 +122,8 @@ def test_cancelling_an_unpaid_order_gives_back_what_it_held(client, db, member):
     assert returned(db, order_id) == [(300, "order_cancelled")]
     assert facts(db, order_id, "PointsReturned")[0]["balance"] == 1000
     assert (card(client, headers)["balance"], card(client, headers)["held"]) == (1000, 0)
+    (order,) = client.get("/api/crm/me/orders", headers=headers).json["items"]
+    assert (order["status"], order["points_used"], order["points_returned"]) == ("CANCELLED", 300, 300)
 
 
 def test_cancelling_a_paid_order_gives_back_all_points_not_back_yet(client, db, member):
