@@ -27,11 +27,11 @@ from .services import Actor
 
 
 def on_stock_reserved(event: StockReserved, session: Session) -> None:
-    saga.hold_confirmed(session, event.order_id, "stock", Actor("catalog"))
+    saga.hold_confirmed(session, event.order_id, "stock_reserved", Actor("catalog"))
 
 
 def on_points_held(event: PointsHeld, session: Session) -> None:
-    saga.hold_confirmed(session, event.order_id, "points", Actor("crm"))
+    saga.hold_confirmed(session, event.order_id, "points_held", Actor("crm"))
 
 
 def on_points_rejected(event: PointsRejected, session: Session) -> None:

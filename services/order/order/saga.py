@@ -53,16 +53,16 @@ def advance_order(session: Session, order_id: str, target: str, reason: str, act
 
 
 def hold_confirmed(session: Session, order_id: str, hold: str, actor: Actor) -> Order | None:
-    """catalog reserved the stock (`hold` "stock") or crm held the points ("points"): once both
-    are held (the points only when the order spends some), in either order, it awaits payment."""
-    order = _locked(session, order_id, f"{hold} held")
+    """catalog reserved the stock (`hold` "stock_reserved") or crm held the points ("points_held"):
+    once both are held (the points only when the order spends some), in either order, it awaits
+    payment, with the last hold as the reason."""
+    order = _locked(session, order_id, hold)
     if order is None:
         return None
-    setattr(order, "stock_reserved" if hold == "stock" else "points_held", True)
+    setattr(order, hold, True)
     if not order.holds_complete:
         return order
-    reason = "stock_reserved" if hold == "stock" else "points_held"
-    return advance_order(session, order_id, AWAITING_PAYMENT, reason, actor)
+    return advance_order(session, order_id, AWAITING_PAYMENT, hold, actor)
 
 
 def reject_order(session: Session, order_id: str, reason: str, actor: Actor = Actor("catalog"),
