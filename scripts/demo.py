@@ -161,17 +161,22 @@ def run_story(base: str, admin_email: str, admin_password: str, say=print) -> di
     return out
 
 
+def offer_coupon(admin: Client, total_quantity: int = 1000) -> dict:
+    """Staff offer a 满300减30 coupon (¥30 off ¥300 of goods) from now on, for 30 days."""
+    now = datetime.now(UTC)
+    return admin.post("/api/promotions/coupons", {
+        "name": "满300减30", "kind": "amount", "value": 3000, "threshold": 30000, "total_quantity": total_quantity,
+        "starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=30)).isoformat()},
+        expect=201)
+
+
 def run_promotions(base: str, story: dict, say=print) -> dict:
     """After the story: Alice fills a cart, claims a 满300减30 coupon and spends 100 of the points
     her first order earned; she pays exactly the total the cart showed."""
     alice, admin = story["customers"]["alice"], story["admin"]
     size42 = next(s["id"] for s in story["product"]["skus"] if s["attributes"]["size"] == "42")
     say("8. Staff offer a 满300减30 coupon; Alice claims it, fills her cart and spends 100 points")
-    now = datetime.now(UTC)
-    template = admin.post("/api/promotions/coupons", {
-        "name": "满300减30", "kind": "amount", "value": 3000, "threshold": 30000, "total_quantity": 1000,
-        "starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=30)).isoformat()},
-        expect=201)
+    template = offer_coupon(admin)
     coupon = alice.post(f"/api/promotions/coupons/{template['id']}/claim", expect=201)
     alice.call("PUT", f"/api/cart/items/{size42}", json={"quantity": 1}, expect=204)
     wait_for("order's copy of Alice's points", lambda: alice.get("/api/cart")["points_balance"] >= 100)

@@ -2,7 +2,6 @@
 spends points staff gave them, pays exactly the total, returns one line and gets back exactly that
 line's paid share and its points."""
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from scenarios import new_customer, new_product
 
@@ -16,11 +15,7 @@ def test_a_cart_with_a_coupon_and_points_is_paid_and_a_returned_line_gives_back_
     shopper = new_customer(platform, demo, "促销顾客")
     me = shopper.get("/api/auth/me")
 
-    now = datetime.now(UTC)
-    template = admin.post("/api/promotions/coupons", {
-        "name": "满300减30", "kind": "amount", "value": 3000, "threshold": 30000, "total_quantity": 10,
-        "starts_at": (now - timedelta(minutes=5)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()},
-        expect=201)
+    template = demo.offer_coupon(admin, total_quantity=10)
     coupon = shopper.post(f"/api/promotions/coupons/{template['id']}/claim", expect=201)
     admin.post(f"/api/crm/customers/{me['id']}/points", {"points": 5000, "reason": "e2e: points to spend"},
                expect=201)

@@ -1,7 +1,6 @@
 """The storefront's checkout offers the shopper's coupons and points, priced by order's /api/cart,
 in Chromium through the gateway: the order and its payment come to exactly the total shown."""
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -17,11 +16,7 @@ def test_a_shopper_checks_out_with_a_coupon_and_points_and_pays_the_total_shown(
     email = f"promo-{uuid.uuid4().hex[:8]}@example.com"
     shopper_api = demo.register(platform.gateway, email, "优惠顾客")
     me = shopper_api.get("/api/auth/me")
-    now = datetime.now(UTC)
-    template = admin.post("/api/promotions/coupons", {
-        "name": "满300减30", "kind": "amount", "value": 3000, "threshold": 30000, "total_quantity": 10,
-        "starts_at": (now - timedelta(minutes=5)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()},
-        expect=201)
+    template = demo.offer_coupon(admin, total_quantity=10)
     coupon = shopper_api.post(f"/api/promotions/coupons/{template['id']}/claim", expect=201)
     admin.post(f"/api/crm/customers/{me['id']}/points", {"points": 500, "reason": "e2e"}, expect=201)
     demo.wait_for("order's copy of the points", lambda: shopper_api.get("/api/cart")["points_balance"] == 500)
