@@ -14,7 +14,6 @@ from pathlib import Path
 from mall_shared.testing import free_port
 
 
-
 def _wait_port(port: int, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

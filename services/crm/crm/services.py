@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound, paginate
 from mall_shared.auth import Identity
-from mall_shared.db import utcnow
+from mall_shared.db import lock, utcnow
 from mall_shared.events import AddressDeleted, AddressSaved
 from mall_shared.outbox import emit
 
@@ -115,6 +115,7 @@ def delete_address(session: Session, customer_id: str, address_id: str) -> None:
 # ---- purchase history ------------------------------------------------------------------------
 def _record(session: Session, order_id: str, customer_id: str, at: datetime | None = None) -> PurchaseRecord:
     """The order's history row, created by whichever of its events arrives first."""
+    lock(session, "order", order_id)  # first, in every handler of an order's events: see record_refund
     record = session.get(PurchaseRecord, order_id, with_for_update=True)
     if record is None:
         record = PurchaseRecord(order_id=order_id, customer_id=customer_id, status="PENDING", total=0,
@@ -143,7 +144,10 @@ def record_order_status(session: Session, order_id: str, customer_id: str, statu
 
 
 def record_refund(session: Session, refund_id: str, order_id: str, amount: int) -> bool:
-    """Add a refund to the order's history once (by refund id). True if it was new."""
+    """Add a refund to the order's history once (by refund id). True if it was new.
+    Under the order's lock, as `_record`: a completion handled at the same time (its points, its
+    history row) commits before we look, or waits and then sees this refund."""
+    lock(session, "order", order_id)
     if session.get(PurchaseRefund, refund_id) is not None:
         return False
     session.add(PurchaseRefund(refund_id=refund_id, order_id=order_id, amount=amount))

@@ -4,8 +4,10 @@ Each event is delivered twice: the second delivery must change nothing."""
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from catalog.handlers import HANDLERS
+from catalog.models import Sku
 from mall_shared.consumer import deliver
 from mall_shared.events import (
     Line,
@@ -17,7 +19,7 @@ from mall_shared.events import (
     ReviewPosted,
     envelope,
 )
-from mall_shared.testing import outbox_events
+from mall_shared.testing import outbox_events, race
 
 
 def unique(name: str) -> str:
@@ -119,6 +121,20 @@ def test_an_order_cancelled_before_it_was_placed_here_reserves_nothing(client, d
     assert deliver(db, HANDLERS, placed)
     assert stock(client, s42)["stock"] == 10
     assert outbox_events(db, order_id) == []
+
+
+def test_an_order_placed_and_cancelled_at_once_by_two_workers_holds_no_stock(client, db, product):
+    """Worker 1 handles OrderPlaced and is parked (by the test's lock on the SKU) after it looked
+    for a cancellation; worker 2 handles the OrderCancelled meanwhile. The stock comes back."""
+    s42 = product["skus"][1]["id"]
+    order_id = str(uuid.uuid4())
+    placed = envelope(OrderPlaced(order_id=order_id, customer_id="c1", lines=[Line(s42, 2, 39900)], total=0), "order")
+    cancelled = envelope(OrderCancelled(order_id=order_id, customer_id="c1", total=0, reason="customer"), "order")
+    assert race(db, lambda: deliver(db, HANDLERS, placed), lambda: deliver(db, HANDLERS, cancelled),
+                parked_at=select(Sku).where(Sku.id == s42).with_for_update()) == (True, True)
+    sku = stock(client, s42)
+    assert (sku["stock"], sku["reserved"]) == (10, 0)
+    assert types(outbox_events(db, order_id)) in (["StockReserved", "StockReleased"], [])
 
 
 def returned(db, order_id, *lines, return_id=None):
