@@ -188,19 +188,23 @@ def test_a_refund_handled_before_the_completion_still_reverses_its_points(client
     assert sorted(e["points"] for e in card["ledger"]) == [-399, 798]
 
 
-def test_a_refund_handled_while_another_worker_completes_the_order_still_reverses_its_points(
-        client, db, customer):
-    """Worker 1's batch: OrderCompleted (the first crm hears of the order: points awarded, refunds
-    read) and then an event parked by the test's lock on another order's row, before the commit.
-    Worker 2 handles the order's RefundCompleted meanwhile. Neither may miss the other."""
+@pytest.mark.parametrize("parked", ["OrderCompleted", "RefundCompleted"])
+def test_a_refund_and_the_completion_handled_at_once_by_two_workers_take_back_its_points(client, db, customer, parked):
+    """Worker 1's batch handles the completion (the first crm hears of the order: points awarded,
+    refunds read) or the refund (the award looked for), then another order's event that the test
+    parks before the commit (by holding that order's history row); worker 2 handles the other
+    meanwhile. Neither may miss the other: the refund takes its share of the points back."""
     customer_id, headers = customer
     other, order_id = place(db, customer_id), new_id()
-    batch = [parse(envelope(OrderCompleted(order_id=order_id, customer_id=customer_id, total=79800), "order")),
-             parse(envelope(OrderStatusChanged(order_id=other, customer_id=customer_id, status="AWAITING_PAYMENT",
-                                               previous_status="PENDING", at="2026-11-25T06:00:00Z"), "order"))]
-    refund = envelope(RefundCompleted(refund_id=new_id(), payment_id=new_id(), order_id=order_id, amount=39900),
-                      "payment")
-    assert race(db, lambda: handle_batch(db, HANDLERS, batch), lambda: deliver(db, HANDLERS, refund),
+    events = {"OrderCompleted": envelope(OrderCompleted(order_id=order_id, customer_id=customer_id, total=79800),
+                                         "order"),
+              "RefundCompleted": envelope(RefundCompleted(refund_id=new_id(), payment_id=new_id(), order_id=order_id,
+                                                          amount=39900), "payment")}
+    first, (_, second) = events.pop(parked), events.popitem()
+    batch = [parse(first), parse(envelope(OrderStatusChanged(
+        order_id=other, customer_id=customer_id, status="AWAITING_PAYMENT", previous_status="PENDING",
+        at="2026-11-25T06:00:00Z"), "order"))]
+    assert race(db, lambda: handle_batch(db, HANDLERS, batch), lambda: deliver(db, HANDLERS, second),
                 parked_at=select(PurchaseRecord).where(PurchaseRecord.order_id == other).with_for_update()) == (2, True)
     card = membership(client, headers)
     assert sorted(e["points"] for e in card["ledger"]) == [-399, 798] and card["points"] == 399
