@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from mall_shared.db import conflict_insert, utcnow
@@ -64,11 +64,26 @@ def period_start(day: date, kind: str) -> date:
 
 # ---- keyed upserts -----------------------------------------------------------------------------
 def bump(session: Session, model, keys: dict, **amounts: int) -> None:
-    """Add `amounts` to the figure row `keys` (created at zero): atomic, so workers may race."""
-    stmt = conflict_insert(session, model).values(**keys, **amounts)
-    table = model.__table__
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={name: table.c[name] + stmt.excluded[name] for name in amounts}))
+    """Add `amounts` to the figure row `keys` (created at zero). The additions wait in the session
+    and reach the database when it commits, merged: one upsert a row, however many of a batch's
+    events added to it (a burst of orders adds to one day's row once a batch, not once an order)."""
+    pending = session.info.setdefault("bumps", {})
+    row = pending.setdefault((model, tuple(keys.items())), {})
+    for name, amount in amounts.items():
+        row[name] = row.get(name, 0) + amount
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_bumps(session: Session) -> None:
+    """The waiting additions, each an atomic upsert (workers may race), in one order of rows
+    (table, then keys) so that two workers' transactions never deadlock on them."""
+    pending = session.info.pop("bumps", None)
+    for (model, keys), amounts in sorted((pending or {}).items(), key=lambda kv: (kv[0][0].__tablename__, kv[0][1])):
+        stmt = conflict_insert(session, model).values(**dict(keys), **amounts)
+        table = model.__table__
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=[name for name, _ in keys],
+            set_={name: table.c[name] + stmt.excluded[name] for name in amounts}))
 
 
 def bump_sku(session: Session, day: date, sku_id: str, **amounts: int) -> None:
@@ -79,10 +94,11 @@ def bump_sku(session: Session, day: date, sku_id: str, **amounts: int) -> None:
 
 def _locked(session: Session, model, **keys):
     """The fact row `keys`, created empty if new, locked until the transaction ends (so two events
-    of one order, handled by two workers at once, settle it one after the other)."""
-    session.execute(conflict_insert(session, model).values(**keys).on_conflict_do_nothing())
-    stmt = select(model).filter_by(**keys).with_for_update().execution_options(populate_existing=True)
-    return session.scalars(stmt).one()
+    of one order, handled by two workers at once, settle it one after the other): one statement,
+    as an upsert that changes nothing still locks the row it meets."""
+    stmt = conflict_insert(session, model).values(**keys)
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={k: stmt.excluded[k] for k in keys})
+    return session.scalars(stmt.returning(model), execution_options={"populate_existing": True}).one()
 
 
 # ---- orders ------------------------------------------------------------------------------------
