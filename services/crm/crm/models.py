@@ -142,6 +142,12 @@ class PurchaseRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Points spent on the order (OrderPlaced.points_used) and where they stand: None until crm
+    # decided, then held | rejected | void (cancelled before they were held) | spent | returned
+    # (all given back on cancel). `points_returned`: how many were given back so far.
+    points_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    points_state: Mapped[str | None] = mapped_column(String(16))
+    points_returned: Mapped[int] = mapped_column(BigInteger, default=0)
 
     def move_to(self, status: str, reason: str | None = None) -> bool:
         """Take a newer status; ignore one that is older or after a final one. True if changed."""
@@ -160,6 +166,10 @@ class PurchaseRefund(Base):
     order_id: Mapped[str] = mapped_column(String(36), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    return_id: Mapped[str | None] = mapped_column(String(36))  # a return's refund: gives back `points`
+    points: Mapped[int | None] = mapped_column(BigInteger)
+    # The spent points this refund gave back; None until the order's points were settled for it.
+    points_returned: Mapped[int | None] = mapped_column(BigInteger)
 
 
 # ---- membership ------------------------------------------------------------------------------
@@ -197,6 +207,16 @@ def points_to_reverse(awarded: int, base: int, refunded_total: int, reversed_so_
     return max(0, min(target - reversed_so_far, balance))
 
 
+def points_share(used: int, total: int, refunded: int) -> int:
+    """The points of an order's refunded share: `used` × refunded / total, rounded half up, all
+    of them once the whole total is refunded (a refund without a return's own `points`)."""
+    if used <= 0:
+        return 0
+    if total <= 0 or refunded >= total:
+        return used
+    return (2 * used * max(refunded, 0) + total) // (2 * total)
+
+
 class Membership(Base):
     """One row per member: the current tier (to notice a crossing) and a lock to serialize
     changes to one member's ledger. The balance lives in the ledger."""
@@ -206,6 +226,7 @@ class Membership(Base):
     customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tier: Mapped[str] = mapped_column(String(16), default="regular")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # grows with every MembershipChanged
 
 
 class PointsEntry(Base):
@@ -214,10 +235,15 @@ class PointsEntry(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(String(36))
-    # What makes this entry happen once: "award:<order>", "refund:<refund>", "adjust:<id>".
+    # What makes this entry happen once: "award:<order>", "refund:<refund>", "adjust:<id>",
+    # "hold:<order>", "spend:<order>", "return:cancel:<order>", "return:refund:<refund>".
     key: Mapped[str] = mapped_column(String(80), unique=True)
     order_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    points: Mapped[int] = mapped_column(BigInteger)
+    # earn (awarded, reversed on a refund, adjusted by staff: the tier follows their sum), or
+    # points redeemed on an order: hold, spend, return (given back).
+    kind: Mapped[str] = mapped_column(String(16), default="earn")
+    points: Mapped[int] = mapped_column(BigInteger)  # the change of the spendable balance
+    held: Mapped[int] = mapped_column(BigInteger, default=0)  # the change of the points held for orders
     reason: Mapped[str] = mapped_column(String(200))
     # The amount in fen the entry is based on (the order total, the refund amount).
     amount: Mapped[int | None] = mapped_column(BigInteger)

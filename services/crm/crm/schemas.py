@@ -133,18 +133,29 @@ class PurchaseSchema(Schema):
     updated_at = fields.DateTime()
     cancel_reason = fields.String(allow_none=True)
     refunded = fields.Integer()
+    points_used = fields.Integer(metadata={"description": "Points spent on the order"})
+    points_returned = fields.Integer(metadata={"description": "Of them, given back (cancel, refunds, returns)"})
 
 
 class PointsEntrySchema(Schema):
     id = fields.String()
     order_id = fields.String(allow_none=True)
-    points = fields.Integer()
+    kind = fields.String(metadata={"enum": ["earn", "hold", "spend", "return"],
+                                   "description": "earn (awarded, reversed by a refund, adjusted by staff), or "
+                                                  "points spent on an order: hold, spend, return (given back)"})
+    points = fields.Integer(metadata={"description": "The change of the spendable balance"})
+    held = fields.Integer(metadata={"description": "The change of the points held for unpaid orders"})
     reason = fields.String()
     at = fields.DateTime()
 
 
 class MembershipSchema(Schema):
-    points = fields.Integer()
+    points = fields.Integer(metadata={"description": "The spendable balance (the same as `balance`)"})
+    balance = fields.Integer(metadata={"description": "Spendable points: earned − spent − held"})
+    held = fields.Integer(metadata={"description": "Points held for unpaid orders"})
+    earned = fields.Integer(metadata={"description": "Points earned (less refunds' reversals): the tier follows them"})
+    version = fields.Integer(metadata={"description": "The version of the last MembershipChanged (0: none yet), "
+                                                      "for a copy caught up from this answer"})
     tier = fields.String(metadata={"enum": list(TIERS)})
     tier_label = fields.String(metadata={"description": "普通 / 银卡 / 金卡 / 钻石"})
     next_tier = fields.String(allow_none=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound, paginate
 from mall_shared.auth import Identity
-from mall_shared.db import lock, utcnow
+from mall_shared.db import conflict_insert, lock, utcnow
 from mall_shared.events import AddressDeleted, AddressSaved
 from mall_shared.outbox import emit
 
@@ -114,23 +114,26 @@ def delete_address(session: Session, customer_id: str, address_id: str) -> None:
 
 # ---- purchase history ------------------------------------------------------------------------
 def _record(session: Session, order_id: str, customer_id: str, at: datetime | None = None) -> PurchaseRecord:
-    """The order's history row, created by whichever of its events arrives first."""
+    """The order's history row, locked, created by whichever of its events arrives first: two
+    workers handling two of its events at once take turns on it (the points saga relies on it)."""
     lock(session, "order", order_id)  # first, in every handler of an order's events: see record_refund
     record = session.get(PurchaseRecord, order_id, with_for_update=True)
     if record is None:
-        record = PurchaseRecord(order_id=order_id, customer_id=customer_id, status="PENDING", total=0,
-                                currency="CNY", lines=[], placed_at=at or utcnow(), updated_at=utcnow(),
-                                refunded=refunded_total(session, order_id))  # a refund may come first
-        session.add(record)
-        session.flush()
+        session.execute(conflict_insert(session, PurchaseRecord.__table__).values(
+            order_id=order_id, customer_id=customer_id, status="PENDING", total=0, currency="CNY", lines=[],
+            placed_at=at or utcnow(), updated_at=utcnow(),
+            refunded=refunded_total(session, order_id),  # a refund may come first
+        ).on_conflict_do_nothing())
+        record = session.get(PurchaseRecord, order_id, with_for_update=True, populate_existing=True)
     return record
 
 
 def record_order_placed(session: Session, order_id: str, customer_id: str, total: int, currency: str,
-                        lines: list[dict], placed_at: datetime) -> PurchaseRecord:
+                        lines: list[dict], placed_at: datetime, points_used: int = 0) -> PurchaseRecord:
     """Fill in what was bought; a status that arrived earlier is kept."""
     record = _record(session, order_id, customer_id, placed_at)
     record.total, record.currency, record.lines, record.placed_at = total, currency, lines, placed_at
+    record.points_used = points_used
     return record
 
 
@@ -143,20 +146,28 @@ def record_order_status(session: Session, order_id: str, customer_id: str, statu
     return record
 
 
-def record_refund(session: Session, refund_id: str, order_id: str, amount: int) -> bool:
-    """Add a refund to the order's history once (by refund id). True if it was new.
-    Under the order's lock, as `_record`: a completion handled at the same time (its points, its
-    history row) commits before we look, or waits and then sees this refund."""
+def record_refund(session: Session, refund_id: str, order_id: str, amount: int, return_id: str | None = None,
+                  points: int | None = None) -> bool:
+    """Add a refund (a return's: with its points) to the order's history once (by refund id),
+    with the order's row locked. True if it was new. Under the order's lock first, as `_record`: a
+    completion handled at the same time (its points, a history row not committed yet, which a row
+    lock cannot wait for) commits before we look, or waits and then sees this refund."""
     lock(session, "order", order_id)
     if session.get(PurchaseRefund, refund_id) is not None:
         return False
-    session.add(PurchaseRefund(refund_id=refund_id, order_id=order_id, amount=amount))
+    session.add(PurchaseRefund(refund_id=refund_id, order_id=order_id, amount=amount, return_id=return_id,
+                               points=points))
     record = session.get(PurchaseRecord, order_id, with_for_update=True)
     if record is not None:
         record.refunded += amount
         record.updated_at = utcnow()
     session.flush()
     return True
+
+
+def locked_record(session: Session, order_id: str) -> PurchaseRecord | None:
+    """The order's history row, locked (None while no event of the order has arrived)."""
+    return session.get(PurchaseRecord, order_id, with_for_update=True)
 
 
 def refunded_total(session: Session, order_id: str) -> int:

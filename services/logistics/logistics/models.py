@@ -112,7 +112,7 @@ class OrderRecord(Base):
     status: Mapped[str] = mapped_column(String(20))
     shipping_address: Mapped[dict | None] = mapped_column(JSON)
     delivery_method_id: Mapped[str | None] = mapped_column(String(32))
-    lines: Mapped[list | None] = mapped_column(JSON)  # [{sku_id, quantity, unit_price}], as placed
+    lines: Mapped[list | None] = mapped_column(JSON)  # [{sku_id, quantity, unit_price, paid, points}], as placed
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     completed_at: Mapped[datetime | None]  # from OrderStatusChanged COMPLETED: opens the return window
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -126,18 +126,41 @@ class OrderRecord(Base):
             raise Conflict("The return window of this order has closed", code="return_window_closed",
                            details={"window_seconds": window_seconds})
 
-    def return_lines(self, wanted: dict[str, int], taken: dict[str, int]) -> list[dict]:
-        """The lines of a return of `wanted` {sku_id: quantity}, at the prices the order was placed at:
-        never more of a SKU than was bought less what other returns (`taken`) already hold."""
+    def return_lines(self, wanted: dict[str, int], taken: dict[str, tuple[int, int, int]]) -> list[dict]:
+        """The lines of a return of `wanted` {sku_id: quantity}, at the prices the order was placed at,
+        with the returned units' share of what the line paid and the points spent on it: never more
+        of a SKU than was bought less what other returns (`taken`: {sku_id: (quantity, paid,
+        points)}) already hold, and shares that add up to the line's exactly once all is back."""
         bought = {line["sku_id"]: line for line in self.lines or ()}
         unknown = sorted(set(wanted) - set(bought))
         if unknown:
             raise InvalidField({"lines": [f"Not in this order: {', '.join(unknown)}"]})
-        left = {sku: bought[sku]["quantity"] - taken.get(sku, 0) for sku in wanted}
+        before = {sku: taken.get(sku, (0, 0, 0)) for sku in wanted}
+        left = {sku: bought[sku]["quantity"] - before[sku][0] for sku in wanted}
         if any(quantity > left[sku] for sku, quantity in wanted.items()):
             raise ReturnExceedsPurchase(details={"returnable": left})
-        return [dict(sku_id=sku, quantity=quantity, unit_price=bought[sku]["unit_price"])
-                for sku, quantity in wanted.items()]
+        lines = []
+        for sku, quantity in wanted.items():
+            line, (units, paid, points) = bought[sku], before[sku]
+            paid_whole, points_whole = line_paid(line), line.get("points") or 0
+            lines.append(dict(sku_id=sku, quantity=quantity, unit_price=line["unit_price"],
+                              paid=returned_share(paid_whole, line["quantity"], units + quantity, paid),
+                              points=returned_share(points_whole, line["quantity"], units + quantity, points)))
+        return lines
+
+
+def line_paid(line: dict) -> int:
+    """What the customer paid for an order's line: its `paid` share, or for an order placed
+    before discounts were shared out, unit_price × quantity."""
+    paid = line.get("paid")
+    return line["unit_price"] * line["quantity"] if paid is None else paid
+
+
+def returned_share(whole: int, bought: int, returned: int, given: int) -> int:
+    """The part of a line's `whole` (its paid or its points, over `bought` units) that a return
+    brings back when it makes `returned` units returned in all and the returns before it gave
+    back `given`: cumulative, so returning every unit gives back exactly `whole`."""
+    return whole * returned // bought - given
 
 
 # Order statuses only move forward; a late or redelivered event never moves one back.
@@ -268,7 +291,8 @@ class Return(Base):
     status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
     reason: Mapped[str] = mapped_column(String(500))  # the customer's
     refusal_reason: Mapped[str | None] = mapped_column(String(500))  # staff's
-    amount: Mapped[int] = mapped_column(BigInteger)  # Σ unit_price × quantity
+    amount: Mapped[int] = mapped_column(BigInteger)  # Σ lines' paid: what is refunded
+    points: Mapped[int] = mapped_column(BigInteger, default=0)  # Σ lines' points: given back with the refund
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     carrier_id: Mapped[str | None] = mapped_column(ForeignKey("carriers.id"))  # the parcel back
     tracking_number: Mapped[str | None] = mapped_column(String(40))
@@ -293,6 +317,8 @@ class ReturnLine(Base):
     sku_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
+    paid: Mapped[int] = mapped_column(BigInteger)  # the returned units' share of what the line paid
+    points: Mapped[int] = mapped_column(BigInteger, default=0)  # and of the points spent on it
 
 
 class CarrierPush(Base):

@@ -144,6 +144,10 @@ class ReturnLineSchema(Schema):
     sku_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=999))
     unit_price = fields.Integer(dump_only=True, metadata={"description": "fen, the price the order was placed at"})
+    paid = fields.Integer(dump_only=True, metadata={"description": "fen, the returned units' share of what the "
+                                                                   "line paid (after its discounts)"})
+    points = fields.Integer(dump_only=True, metadata={"description": "The returned units' share of the points "
+                                                                     "spent on the line"})
 
 
 class ReturnRequestSchema(Schema):
@@ -163,7 +167,8 @@ class ReturnSchema(Schema):
     customer_id = fields.String()
     status = fields.String(metadata={"description": " | ".join(RETURN_STATUSES)})
     lines = fields.List(fields.Nested(ReturnLineSchema))
-    amount = fields.Integer(metadata={"description": "fen refunded once received: Σ unit_price × quantity"})
+    amount = fields.Integer(metadata={"description": "fen refunded once received: Σ lines' paid"})
+    points = fields.Integer(metadata={"description": "Points given back with the refund: Σ lines' points"})
     currency = fields.String()
     reason = fields.String(metadata={"description": "The customer's"})
     refusal_reason = fields.String(allow_none=True, metadata={"description": "Staff's, when refused"})

@@ -259,7 +259,7 @@ def learn_order(session: Session, order: dict) -> None:
         session.add(OrderRecord(order_id=order["id"], customer_id=order["customer_id"], status="PENDING",
                                 shipping_address=order.get("shipping_address"),
                                 delivery_method_id=order.get("delivery_method_id"),
-                                lines=[{k: ln[k] for k in ("sku_id", "quantity", "unit_price")}
+                                lines=[{k: ln.get(k) for k in ("sku_id", "quantity", "unit_price", "paid", "points")}
                                        for ln in order.get("lines", [])],
                                 currency=order.get("currency", "CNY")))
         session.flush()
@@ -378,8 +378,9 @@ def _emit_return(session: Session, ret: Return) -> None:
     session.flush()
     emit(session, RETURN_EVENTS[ret.status](
         return_id=ret.id, order_id=ret.order_id, customer_id=ret.customer_id, status=ret.status,
-        lines=[Line(line.sku_id, line.quantity, line.unit_price) for line in ret.lines], amount=ret.amount,
-        at=iso(ret.updated_at), currency=ret.currency,
+        lines=[Line(line.sku_id, line.quantity, line.unit_price, paid=line.paid, points=line.points)
+               for line in ret.lines],
+        amount=ret.amount, points=ret.points, at=iso(ret.updated_at), currency=ret.currency,
         reason=ret.refusal_reason if ret.status == "refused" else ret.reason,
         carrier=ret.carrier_id, tracking_number=ret.tracking_number))
 
@@ -413,14 +414,17 @@ def request_return(session: Session, identity: Identity, order_id: str, lines: l
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line["sku_id"]] = wanted.get(line["sku_id"], 0) + line["quantity"]
-    taken = dict(session.execute(
-        select(ReturnLine.sku_id, func.sum(ReturnLine.quantity)).join(Return)
+    # int(): PostgreSQL sums bigint columns as numeric (a Decimal).
+    taken = {sku: (int(quantity), int(paid), int(points)) for sku, quantity, paid, points in session.execute(
+        select(ReturnLine.sku_id, func.sum(ReturnLine.quantity), func.sum(ReturnLine.paid),
+               func.sum(ReturnLine.points)).join(Return)
         .where(Return.order_id == order_id, Return.status.in_(OPEN_RETURN_STATUSES))
-        .group_by(ReturnLine.sku_id)).all())
+        .group_by(ReturnLine.sku_id))}
     ret = Return(order_id=order_id, customer_id=identity.id, status="requested", reason=reason,
                  currency=order.currency, created_at=now, updated_at=now,
                  lines=[ReturnLine(**line) for line in order.return_lines(wanted, taken)])
-    ret.amount = sum(line.unit_price * line.quantity for line in ret.lines)
+    ret.amount = sum(line.paid for line in ret.lines)
+    ret.points = sum(line.points for line in ret.lines)
     session.add(ret)
     _emit_return(session, ret)
     return ret

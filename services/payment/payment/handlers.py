@@ -22,7 +22,7 @@ def on_order_cancelled(event: OrderCancelled, session: Session) -> None:
 
 
 def on_return_received(event: ReturnReceived, session: Session) -> None:
-    refunds.refund_return(session, event.order_id, event.return_id, event.amount)
+    refunds.refund_return(session, event.order_id, event.return_id, event.amount, event.points)
 
 
 HANDLERS = {

@@ -139,6 +139,7 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(16), default="completed")
     provider_ref: Mapped[str | None] = mapped_column(String(64))
     return_id: Mapped[str | None] = mapped_column(String(36), unique=True)  # the return (售后) it pays for: once
+    points: Mapped[int | None] = mapped_column(BigInteger)  # the return's points, for crm to give back
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -38,11 +38,11 @@ def refund_interval() -> float:
 
 
 def record_refund(session: Session, payment: Payment, amount: int, reason: str,
-                  return_id: str | None = None) -> Refund:
+                  return_id: str | None = None, points: int | None = None) -> Refund:
     """Hold `amount` of the payment (never more than is left) and record the refund, pending."""
     payment.refund(amount)
     refund = Refund(payment_id=payment.id, order_id=payment.order_id, amount=amount, currency=payment.currency,
-                    reason=reason, status="pending", return_id=return_id)
+                    reason=reason, status="pending", return_id=return_id, points=points)
     session.add(refund)
     session.flush()
     return refund
@@ -84,7 +84,8 @@ def settle_refund(db: Database, cfg: PaymentConfig, refund_id: str, give_up: boo
         if refund.status == "pending":  # a concurrent settler may have been first: once only
             refund.status, refund.provider_ref = "completed", provider_ref
             emit(session, RefundCompleted(refund_id=refund.id, payment_id=refund.payment_id, order_id=refund.order_id,
-                                          amount=refund.amount, currency=refund.currency, return_id=refund.return_id))
+                                          amount=refund.amount, currency=refund.currency, return_id=refund.return_id,
+                                          points=refund.points))
         return refund
 
 
@@ -122,9 +123,10 @@ def settling_job(db: Database, cfg: PaymentConfig):
     return settle_refunds
 
 
-def refund_return(session: Session, order_id: str, return_id: str, amount: int) -> Refund | None:
-    """A return (售后) was received: refund its amount from the order's payment, once per return
-    and never more than is left of the payment (then what is left)."""
+def refund_return(session: Session, order_id: str, return_id: str, amount: int, points: int = 0) -> Refund | None:
+    """A return (售后) was received: refund its amount (what its units paid) from the order's
+    payment, once per return and never more than is left of the payment (then what is left);
+    its RefundCompleted carries the return's points, for crm to give back."""
     order = session.get(OrderRecord, order_id)
     paid_id = order.paid_payment_id if order is not None else None
     payment = session.get(Payment, paid_id, with_for_update=True) if paid_id else None
@@ -140,7 +142,7 @@ def refund_return(session: Session, order_id: str, return_id: str, amount: int) 
         amount = payment.refundable
     if amount <= 0:
         return None
-    return record_refund(session, payment, amount, f"return {return_id}", return_id=return_id)
+    return record_refund(session, payment, amount, f"return {return_id}", return_id=return_id, points=points)
 
 
 def list_refunds(session: Session, payment: Payment) -> list[Refund]:

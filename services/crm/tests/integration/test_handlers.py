@@ -138,8 +138,10 @@ def test_crossing_a_threshold_changes_the_tier_up_then_a_refund_changes_it_down(
     card = membership(client, headers)
     assert (card["points"], card["tier"]) == (798, "regular")
     types = [e["type"] for e in outbox_events(db, second)]
-    assert types[-2:] == ["PointsAdjusted", "TierChanged"]
-    assert outbox_events(db, second)[-1]["data"]["new_tier"] == "regular"
+    assert types[-3:] == ["PointsAdjusted", "TierChanged", "MembershipChanged"]
+    assert outbox_events(db, second)[-2]["data"]["new_tier"] == "regular"
+    assert outbox_events(db, second)[-1]["data"] | {"version": 0} == {
+        "customer_id": customer_id, "tier": "regular", "balance": 798, "version": 0}
     assert card["ledger"][0]["points"] == -500
 
 

@@ -15,7 +15,7 @@ def test_staff_add_points_with_a_reason_and_the_tier_follows(client, db, registe
     card = client.get("/api/crm/me/membership", headers=headers).json
     assert (card["points"], card["tier"], card["tier_label"]) == (1200, "silver", "银卡")
     types = [e["type"] for e in outbox_events(db, profile["id"]) if e["type"] != "CustomerRegistered"]
-    assert types == ["PointsAdjusted", "TierChanged"]
+    assert types == ["PointsAdjusted", "TierChanged", "MembershipChanged"]
 
 
 def test_an_adjustment_cannot_take_the_balance_below_zero(client, register, staff):

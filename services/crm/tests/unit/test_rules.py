@@ -19,6 +19,7 @@ from crm.models import (
     next_tier,
     password_problems,
     points_for,
+    points_share,
     points_to_reverse,
     review_problem,
     tier_for,
@@ -274,3 +275,19 @@ def test_failed_logins_past_the_free_ones_wait_twice_as_long_each_time_up_to_a_c
         throttle.record_failure(now, free_failures=5, max_backoff=900)
         waits.append(int((throttle.locked_until - now).total_seconds()) if throttle.locked_until else 0)
     assert waits == [0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900]
+
+
+@pytest.mark.parametrize(("used", "total", "refunded", "share"), [
+    (333, 10000, 3000, 100),  # 99.9
+    (333, 10000, 6000, 200),  # 199.8
+    (333, 10000, 10000, 333),  # a full refund: all of them
+    (300, 10000, 5000, 150),
+    (1, 10000, 5000, 1),  # half rounds up
+    (1, 10000, 4999, 0),
+    (300, 10000, 12000, 300),  # never more than were used
+    (0, 10000, 5000, 0),
+    (300, 0, 0, 300),  # nothing to pay: any refund gives all back
+])
+def test_a_refund_gives_back_its_share_of_the_points_rounded_half_up(used, total, refunded, share):
+    assert points_share(used, total, refunded) == share
+

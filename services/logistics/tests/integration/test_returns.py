@@ -27,10 +27,10 @@ def completed(db, keys):
     """completed(days_ago=0) → (order_id, customer headers): an order of 2 shoes at 399 and 3 pairs of
     socks at 15 yuan, completed `days_ago` days ago, as logistics learns it from order's events."""
 
-    def complete(days_ago: float = 0, status: str = "COMPLETED") -> tuple[str, dict]:
+    def complete(days_ago: float = 0, status: str = "COMPLETED", lines=None, total=85300) -> tuple[str, dict]:
         order_id, customer = str(uuid.uuid4()), str(uuid.uuid4())
-        placed = OrderPlaced(order_id=order_id, customer_id=customer, total=85300, shipping_address=ADDRESS,
-                             lines=[Line(SHOE, 2, 39900), Line(SOCK, 3, 1500)], delivery_method_id="standard")
+        placed = OrderPlaced(order_id=order_id, customer_id=customer, total=total, shipping_address=ADDRESS,
+                             lines=lines or [Line(SHOE, 2, 39900), Line(SOCK, 3, 1500)], delivery_method_id="standard")
         assert deliver(db, HANDLERS, envelope(placed, "order"))
         at = iso(utcnow() - timedelta(days=days_ago))
         for previous, step in zip(("PENDING", *PATH), PATH[: PATH.index(status) + 1], strict=False):
@@ -87,6 +87,32 @@ def test_a_customer_asks_to_return_some_units_which_emits_return_requested(clien
     assert sorted((ln["sku_id"], ln["quantity"], ln["unit_price"]) for ln in data["lines"]) == [
         (SHOE, 1, 39900), (SOCK, 2, 1500)]
     assert data["at"].endswith("Z")
+
+
+DISCOUNTED = [Line(SHOE, 2, 39900, discount=9901, paid=69899, points=501),
+              Line(SOCK, 3, 1500, discount=500, paid=4000, points=99)]
+
+
+def shares(ret) -> list[tuple]:
+    return [(ln["sku_id"], ln["quantity"], ln["paid"], ln["points"]) for ln in ret["lines"]]
+
+
+def test_a_return_refunds_the_units_share_of_what_was_paid_and_their_points_exactly_over_all_returns(
+        client, completed, staff, db):
+    order_id, me = completed(lines=DISCOUNTED, total=73899)
+    first = ask(client, me, order_id, (SHOE, 1), (SOCK, 1)).json
+    assert shares(first) == [(SHOE, 1, 34949, 250), (SOCK, 1, 1333, 33)]
+    assert (first["amount"], first["points"]) == (34949 + 1333, 250 + 33)
+    requested_event = outbox_events(db, order_id)[-1]["data"]
+    assert (requested_event["amount"], requested_event["points"]) == (36282, 283)
+    assert [(ln["paid"], ln["points"]) for ln in requested_event["lines"]] == [(34949, 250), (1333, 33)]
+
+    refused = ask(client, me, order_id, (SOCK, 1)).json
+    assert shares(refused) == [(SOCK, 1, 1333, 33)]
+    assert client.post(f"{URL}/{refused['id']}/refuse", json={"reason": "已拆封"}, headers=staff).status_code == 200
+    rest = ask(client, me, order_id, (SHOE, 1), (SOCK, 2)).json  # what the refused one held is free again
+    assert shares(rest) == [(SHOE, 1, 69899 - 34949, 501 - 250), (SOCK, 2, 4000 - 1333, 99 - 33)]
+    assert first["amount"] + rest["amount"] == 69899 + 4000 and first["points"] + rest["points"] == 501 + 99
 
 
 def test_another_customers_order_or_an_unknown_one_is_not_found(client, completed, keys, db):
@@ -163,7 +189,9 @@ def test_the_whole_way_approved_shipped_received_refunded(client, completed, sta
     received = events[-1]["data"]
     assert (received["return_id"], received["status"], received["amount"], received["carrier"],
             received["tracking_number"]) == (ret["id"], "received", 3000, "sf", number)
-    assert received["lines"] == [{"sku_id": SOCK, "quantity": 2, "unit_price": 1500}]
+    assert received["lines"] == [{"sku_id": SOCK, "quantity": 2, "unit_price": 1500, "discount": None,
+                                  "paid": 3000, "points": 0}]
+    assert received["points"] == 0
 
 
 def test_staff_refuse_with_a_reason_which_ends_the_return(client, completed, staff, db):

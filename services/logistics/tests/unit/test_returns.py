@@ -11,6 +11,8 @@ from logistics.models import (
     OrderRecord,
     Return,
     ReturnExceedsPurchase,
+    line_paid,
+    returned_share,
 )
 from mall_shared.api import Conflict
 
@@ -51,20 +53,47 @@ def test_only_a_completed_order_is_returnable(status):
 
 def test_a_return_takes_the_prices_the_order_was_placed_at():
     lines = order().return_lines({"shoe-42": 1, "sock": 3}, {})
-    assert lines == [{"sku_id": "shoe-42", "quantity": 1, "unit_price": 39900},
-                     {"sku_id": "sock", "quantity": 3, "unit_price": 1500}]
+    assert lines == [{"sku_id": "shoe-42", "quantity": 1, "unit_price": 39900, "paid": 39900, "points": 0},
+                     {"sku_id": "sock", "quantity": 3, "unit_price": 1500, "paid": 4500, "points": 0}]
 
 
 def test_no_more_than_bought_less_what_other_returns_hold():
-    assert order().return_lines({"shoe-42": 1}, {"shoe-42": 1}) == [
-        {"sku_id": "shoe-42", "quantity": 1, "unit_price": 39900}]
-    for wanted, taken in (({"shoe-42": 3}, {}), ({"shoe-42": 2}, {"shoe-42": 1}), ({"sock": 1}, {"sock": 3})):
+    assert order().return_lines({"shoe-42": 1}, {"shoe-42": (1, 39900, 0)}) == [
+        {"sku_id": "shoe-42", "quantity": 1, "unit_price": 39900, "paid": 39900, "points": 0}]
+    for wanted, taken in (({"shoe-42": 3}, {}), ({"shoe-42": 2}, {"shoe-42": (1, 39900, 0)}),
+                          ({"sock": 1}, {"sock": (3, 4500, 0)})):
         with pytest.raises(ReturnExceedsPurchase) as err:
             order().return_lines(wanted, taken)
         assert (err.value.status, err.value.code) == (422, "return_exceeds_purchase")
     with pytest.raises(ReturnExceedsPurchase) as err:
-        order().return_lines({"shoe-42": 1, "sock": 2}, {"sock": 2})
+        order().return_lines({"shoe-42": 1, "sock": 2}, {"sock": (2, 3000, 0)})
     assert err.value.details == {"returnable": {"shoe-42": 2, "sock": 1}}
+
+
+DISCOUNTED = [{"sku_id": "shoe-42", "quantity": 3, "unit_price": 39900, "discount": 9701, "paid": 109999,
+               "points": 1001}]
+
+
+def test_a_return_gives_back_the_returned_units_share_of_what_the_line_paid_and_its_points():
+    shop = OrderRecord(order_id="o1", customer_id="c1", status="COMPLETED", lines=DISCOUNTED)
+    (line,) = shop.return_lines({"shoe-42": 1}, {})
+    assert (line["paid"], line["points"]) == (36666, 333)  # 109999 / 3 and 1001 / 3, rounded down
+
+
+@pytest.mark.parametrize("parts", [(1, 1, 1), (1, 2), (2, 1), (3,)])
+def test_returning_every_unit_over_several_returns_gives_back_exactly_the_line(parts):
+    shop, taken = OrderRecord(order_id="o1", customer_id="c1", status="COMPLETED", lines=DISCOUNTED), {}
+    for quantity in parts:
+        (line,) = shop.return_lines({"shoe-42": quantity}, taken)
+        units, paid, points = taken.get("shoe-42", (0, 0, 0))
+        taken["shoe-42"] = (units + quantity, paid + line["paid"], points + line["points"])
+    assert taken == {"shoe-42": (3, 109999, 1001)}
+
+
+def test_a_line_placed_without_its_paid_share_pays_back_the_unit_price_and_no_points():
+    assert (line_paid({"unit_price": 1500, "quantity": 3}), line_paid({"unit_price": 1500, "quantity": 3,
+                                                                       "paid": 4000})) == (4500, 4000)
+    assert returned_share(4000, 3, 1, 0) == 1333 and returned_share(4000, 3, 3, 1333) == 2667
 
 
 def test_a_sku_not_in_the_order_is_a_validation_error_naming_lines():

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import select
 
 from mall_shared.consumer import deliver
-from mall_shared.events import Line, ReturnReceived, envelope
+from mall_shared.events import Line, OrderPlaced, ReturnReceived, StockReserved, envelope
 from mall_shared.testing import outbox_events
 from payment.handlers import HANDLERS
 from payment.models import Refund
@@ -14,11 +14,12 @@ from payment.models import Refund
 from .test_handlers import pay, settle
 
 
-def received(order_id, amount, return_id=None) -> dict:
+def received(order_id, amount, return_id=None, points=0) -> dict:
     """A ReturnReceived envelope (a fresh event id each time, as a republished fact would have)."""
     evt = ReturnReceived(return_id=return_id or str(uuid.uuid4()), order_id=order_id, customer_id="c",
-                         status="received", lines=[Line("sku-42", 1, amount)], amount=amount,
-                         at="2026-11-25T08:00:00Z", carrier="sf", tracking_number="SF123456789012")
+                         status="received", lines=[Line("sku-42", 1, amount, paid=amount, points=points)],
+                         amount=amount, points=points, at="2026-11-25T08:00:00Z", carrier="sf",
+                         tracking_number="SF123456789012")
     return envelope(evt, "logistics")
 
 
@@ -30,7 +31,7 @@ def refunds(db, order_id) -> list[Refund]:
 def test_a_received_return_is_refunded_once_with_its_return_id(client, db, cfg, shop, staff):
     order_id, me = shop.order(total=79800)
     payment = pay(client, cfg, order_id, me)
-    env = received(order_id, 39900)
+    env = received(order_id, 39900, points=120)
     return_id = env["data"]["return_id"]
     assert deliver(db, HANDLERS, env) is True
     assert deliver(db, HANDLERS, env) is False  # the same event again: the inbox drops it
@@ -44,7 +45,23 @@ def test_a_received_return_is_refunded_once_with_its_return_id(client, db, cfg, 
     assert [e["type"] for e in events] == ["PaymentConfirmed", "RefundCompleted"]
     assert events[1]["data"] | {"refund_id": None} == {
         "refund_id": None, "payment_id": payment["id"], "order_id": order_id, "amount": 39900, "currency": "CNY",
-        "return_id": return_id}
+        "return_id": return_id, "points": 120}
+
+
+def test_a_discounted_order_is_charged_its_total_and_a_return_refunds_what_its_units_paid(client, db, cfg, keys):
+    order_id, customer_id = str(uuid.uuid4()), str(uuid.uuid4())
+    placed = OrderPlaced(order_id=order_id, customer_id=customer_id, subtotal=100000, promotion_discount=10000,
+                         coupon_discount=5000, points_used=5200, points_discount=5200, delivery_fee=0, total=79800,
+                         lines=[Line("sku-42", 2, 50000, discount=20200, paid=79800, points=5200)])
+    for evt in (placed, StockReserved(order_id=order_id, lines=[Line("sku-42", 2)])):
+        assert deliver(db, HANDLERS, envelope(evt, "order"))
+    me = keys.headers(customer_id)
+    payment = pay(client, cfg, order_id, me)
+    assert payment["amount"] == 79800
+    deliver(db, HANDLERS, received(order_id, 39900, points=2600))
+    settle(db, cfg)
+    (refunded,) = [e["data"] for e in outbox_events(db, order_id) if e["type"] == "RefundCompleted"]
+    assert (refunded["amount"], refunded["points"]) == (39900, 2600)
 
 
 def test_each_return_of_an_order_is_refunded(client, db, cfg, shop):
