@@ -42,8 +42,8 @@ run: $(STAMP)
 test: $(STAMP)
 	pytest
 
-# Kill -9 workers and a web process, restart private RabbitMQ and PostgreSQL servers during a
-# burst, deliver every event twice: nothing lost, nothing twice (also part of `make test`).
+# Kill -9 every kind of worker and a web process, restart private RabbitMQ and PostgreSQL servers during a
+# burst, deliver every event twice: nothing lost, nothing twice, stock, points and refunds counted (also part of `make test`).
 chaos: $(STAMP)
 	pytest tests/chaos -s
 

@@ -112,6 +112,16 @@ def upsert_newer(session: Session, table: Table, values: dict, version: str = "v
         where=table.c[version] < stmt.excluded[version]))
 
 
+def lock(session: Session, *key: str) -> None:
+    """Take turns on `key` (e.g. `lock(session, "order", order_id)`) until the transaction ends, even
+    about something no row stands for yet: two workers handling two events of one order at once
+    must not both decide from what the other has not committed. PostgreSQL: an advisory
+    transaction lock (two keys sharing a hash only wait for each other). SQLite: nothing to do,
+    every transaction there begins IMMEDIATE and so already waits for the writer before it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": ":".join(key)})
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,3 +205,32 @@ def outbox_events(db, correlation: str | None = None) -> list[dict]:
         rows = conn.execute(select(db.outbox.c.envelope).order_by(db.outbox.c.id)).scalars()
         envs = [json.loads(r) for r in rows]
     return [e for e in envs if correlation is None or e["correlationid"] == correlation]
+
+
+def race(db, first: Callable[[], T], second: Callable[[], T], parked_at) -> tuple[T, T]:
+    """Force one interleaving of two workers on PostgreSQL, not by luck: the test holds the row
+    locks of `parked_at` (a SELECT … FOR UPDATE); `first` runs until it waits there, then `second`
+    runs to its end (or until it waits too, for `first`); then the test lets go. Both results."""
+    with ThreadPoolExecutor(2) as pool:
+        with _holding(db, parked_at):
+            one = pool.submit(first)
+            eventually(lambda: one.done() or _waiting_for_locks(db) == 1)
+            if one.done():
+                raise AssertionError(f"the first worker never reached the held row: {one.result()!r}")
+            two = pool.submit(second)
+            eventually(lambda: two.done() or _waiting_for_locks(db) == 2)
+        return one.result(timeout=60), two.result(timeout=60)
+
+
+@contextmanager
+def _holding(db, statement) -> Iterator[None]:
+    with db.engine.connect() as conn:
+        conn.execute(statement).all()
+        yield  # the connection goes back to the pool rolled back: the locks are released
+
+
+def _waiting_for_locks(db) -> int:
+    """How many sessions of `db`'s database wait for a lock (row or advisory) right now."""
+    with db.engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND wait_event_type = 'Lock'"))

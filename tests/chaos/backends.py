@@ -82,8 +82,14 @@ class PrivateRabbit:
         _wait_port(self.port, 60, "RabbitMQ")
         return self
 
-    def ctl(self, *args: str) -> None:
-        _as("rabbitmq", "/usr/lib/rabbitmq/bin/rabbitmqctl -q -n " + self.node + " " + " ".join(args), self.env)
+    def ctl(self, *args: str) -> str:
+        command = "/usr/lib/rabbitmq/bin/rabbitmqctl -q -n " + self.node + " " + " ".join(args)
+        return _as("rabbitmq", command, self.env).stdout
+
+    def messages(self) -> dict[str, int]:
+        """Each queue's messages, ready or in a consumer's hands (unacked), by queue name."""
+        listing = self.ctl("list_queues", "--no-table-headers", "name", "messages")
+        return {name: int(count) for name, count in (line.split("\t") for line in listing.splitlines())}
 
     def stop(self) -> None:
         self.ctl("stop")

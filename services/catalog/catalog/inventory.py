@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound
+from mall_shared.db import lock
 from mall_shared.events import (
     Line,
     ProductDelisted,
@@ -101,6 +102,7 @@ def list_movements(session: Session, sku_id: str) -> Select:
 
 def reserve_stock(session: Session, order_id: str, lines: list[Line]) -> bool:
     """Reserve every line of an order, or none: StockReserved, else StockRejected with why."""
+    lock(session, "order", order_id)  # a cancel handled at the same time waits, then releases what we hold
     if session.scalar(select(Reservation.id).where(Reservation.order_id == order_id).limit(1)):
         return True  # already decided for this order
     if session.get(CancelledOrder, order_id):
@@ -155,6 +157,7 @@ def _settle(session: Session, order_id: str, to: str) -> list[tuple[Sku, Reserva
 
 def release_stock(session: Session, order_id: str) -> None:
     """An order was cancelled: its reserved stock is for sale again."""
+    lock(session, "order", order_id)  # a reservation under way commits first, then we release it
     if not session.scalar(select(Reservation.id).where(Reservation.order_id == order_id).limit(1)):
         session.merge(CancelledOrder(order_id=order_id))
     settled = _settle(session, order_id, "released")
@@ -168,6 +171,7 @@ def release_stock(session: Session, order_id: str) -> None:
 
 def sell_stock(session: Session, order_id: str) -> None:
     """An order was completed: what it reserved is now sold."""
+    lock(session, "order", order_id)
     for sku, r in _settle(session, order_id, "sold"):
         sku.sold += r.quantity
         sku.product.sales += r.quantity

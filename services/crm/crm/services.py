@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound, paginate
 from mall_shared.auth import Identity
-from mall_shared.db import conflict_insert, utcnow
+from mall_shared.db import conflict_insert, lock, utcnow
 from mall_shared.events import AddressDeleted, AddressSaved
 from mall_shared.outbox import emit
 
@@ -116,6 +116,7 @@ def delete_address(session: Session, customer_id: str, address_id: str) -> None:
 def _record(session: Session, order_id: str, customer_id: str, at: datetime | None = None) -> PurchaseRecord:
     """The order's history row, locked, created by whichever of its events arrives first: two
     workers handling two of its events at once take turns on it (the points saga relies on it)."""
+    lock(session, "order", order_id)  # first, in every handler of an order's events: see record_refund
     record = session.get(PurchaseRecord, order_id, with_for_update=True)
     if record is None:
         session.execute(conflict_insert(session, PurchaseRecord.__table__).values(
@@ -148,7 +149,10 @@ def record_order_status(session: Session, order_id: str, customer_id: str, statu
 def record_refund(session: Session, refund_id: str, order_id: str, amount: int, return_id: str | None = None,
                   points: int | None = None) -> bool:
     """Add a refund (a return's: with its points) to the order's history once (by refund id),
-    with the order's row locked. True if it was new."""
+    with the order's row locked. True if it was new. Under the order's lock first, as `_record`: a
+    completion handled at the same time (its points, a history row not committed yet, which a row
+    lock cannot wait for) commits before we look, or waits and then sees this refund."""
+    lock(session, "order", order_id)
     if session.get(PurchaseRefund, refund_id) is not None:
         return False
     session.add(PurchaseRefund(refund_id=refund_id, order_id=order_id, amount=amount, return_id=return_id,

@@ -8,12 +8,12 @@ and again (囤货/恶意占库存). Checked at checkout, one checkout per custom
 from __future__ import annotations
 
 import os
-import zlib
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict
+from mall_shared.db import lock
 
 from .models import AWAITING_PAYMENT, PENDING, Order, OrderLine
 
@@ -36,9 +36,7 @@ def caps() -> tuple[int, int]:
 def check_unpaid_limits(session: Session, customer_id: str, items: list[dict]) -> None:
     """Refuse an order that would take the customer past either cap (409 with the numbers)."""
     max_orders, max_per_sku = caps()
-    if session.get_bind().dialect.name == "postgresql":
-        # Two checkouts of one customer at once must not both see room for one more.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(customer_id.encode())})
+    lock(session, "unpaid", customer_id)  # two checkouts of one customer must not both see room for one more
     unpaid = session.scalar(select(func.count()).select_from(Order).where(
         Order.customer_id == customer_id, Order.status.in_(UNPAID)))
     if unpaid >= max_orders:

@@ -77,7 +77,7 @@ def refund(cfg: PaymentConfig, payment_id: str, amount: int, refund_id: str) -> 
     if cfg.sandbox:
         from . import sandbox  # only the sandbox code path touches the sandbox
 
-        answer = sandbox.alipay_refund(payment_id, to_yuan(amount), refund_id)
+        answer = sandbox.alipay_refund(payment_id, amount, refund_id)
     else:
         try:
             answer = client(cfg).api_alipay_trade_refund(

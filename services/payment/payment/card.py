@@ -82,4 +82,7 @@ def refund(cfg: PaymentConfig, payment_id: str, amount: int, refund_id: str) -> 
     """Give money back to the card that paid; returns the acquirer's reference."""
     if not cfg.sandbox:
         raise CardUnavailable()
+    from . import sandbox  # only the sandbox code path touches the sandbox
+
+    sandbox.refund_once("card", payment_id, refund_id, amount)
     return f"sandbox-re-{refund_id[:8]}"

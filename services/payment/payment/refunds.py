@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,6 +78,7 @@ def settle_refund(db: Database, cfg: PaymentConfig, refund_id: str, give_up: boo
                 refund.status = "failed"
                 session.get(Payment, refund.payment_id, with_for_update=True).release_refund(refund.amount)
         raise ProviderUnavailable(f"{call[0]} could not refund", code=f"{call[0]}_unavailable") from exc
+    _park_for_a_crash_test(cfg, refund_id)
     with db.transaction() as session:
         refund = session.get(Refund, refund_id, with_for_update=True)
         if refund.status == "pending":  # a concurrent settler may have been first: once only
@@ -85,6 +87,23 @@ def settle_refund(db: Database, cfg: PaymentConfig, refund_id: str, give_up: boo
                                           amount=refund.amount, currency=refund.currency, return_id=refund.return_id,
                                           points=refund.points))
         return refund
+
+
+def _park_for_a_crash_test(cfg: PaymentConfig, refund_id: str) -> None:
+    """Test only, in sandbox mode: with `PAYMENT_TEST_PARK_AFTER_REFUND=<file>`, the first refund the
+    provider has granted parks its process right here, before the commit, having written its id to
+    <file>, until the chaos test kills it with -9. Once the file exists, refunds go on."""
+    marker = os.environ.get("PAYMENT_TEST_PARK_AFTER_REFUND")
+    if not (cfg.sandbox and marker):
+        return
+    try:
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.write(fd, refund_id.encode())
+    os.close(fd)
+    log.warning("refund %s granted by the provider: parked before the commit (%s)", refund_id, marker)
+    threading.Event().wait()
 
 
 def settle_pending_refunds(db: Database, cfg: PaymentConfig, limit: int = 100) -> int:

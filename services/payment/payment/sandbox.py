@@ -8,6 +8,7 @@ the two sides of the protocol check each other. Only this module reads the sandb
 from __future__ import annotations
 
 import base64
+import fcntl
 import functools
 import json
 import os
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from mall_shared.config import data_dir
 from mall_shared.db import new_id
 
 from .alipay import to_yuan
@@ -127,10 +129,34 @@ def deliver(cfg: PaymentConfig, params: dict[str, str]) -> tuple[int, str]:
     return response.status_code, response.text
 
 
-def alipay_refund(payment_id: str, refund_amount: str, refund_id: str) -> dict[str, str]:
-    """Alipay's answer to `alipay.trade.refund`: the sandbox approves every refund."""
-    return {"code": "10000", "msg": "Success", "out_trade_no": payment_id, "refund_fee": refund_amount,
-            "fund_change": "Y", "out_request_no": refund_id, "trade_no": f"sandbox-{payment_id[:8]}"}
+def alipay_refund(payment_id: str, amount: int, refund_id: str) -> dict[str, str]:
+    """Alipay's answer to `alipay.trade.refund`: the sandbox approves every refund, and moves the
+    money once per `out_request_no` (asked again, `fund_change` is "N")."""
+    moved = refund_once("alipay", payment_id, refund_id, amount)
+    return {"code": "10000", "msg": "Success", "out_trade_no": payment_id, "refund_fee": to_yuan(amount),
+            "fund_change": "Y" if moved else "N", "out_request_no": refund_id,
+            "trade_no": f"sandbox-{payment_id[:8]}"}
+
+
+# ---- every sandbox provider's books ----------------------------------------------------------
+def refund_ledger() -> Path:
+    return data_dir() / "sandbox" / "refunds.jsonl"
+
+
+def refund_once(provider: str, trade: str, request_no: str, amount: int) -> bool:
+    """What a provider does with a refund request: money moves once per request number (Alipay's
+    `out_request_no`, WeChat Pay's `out_refund_no`, the acquirer's refund id); a request asked again
+    is answered alike without moving money. Each request is a line of `refund_ledger()` (shared by
+    every process, under a file lock), so tests count what the provider saw. True if money moved."""
+    path = refund_ledger()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as ledger:
+        fcntl.flock(ledger, fcntl.LOCK_EX)
+        ledger.seek(0)
+        seen = any(e["provider"] == provider and e["request_no"] == request_no for e in map(json.loads, ledger))
+        ledger.write(json.dumps({"provider": provider, "trade": trade, "request_no": request_no, "amount": amount,
+                                 "moved": not seen}) + "\n")
+    return not seen
 
 
 # ---- WeChat Pay's side of API v3 -----------------------------------------------------------------
@@ -168,6 +194,7 @@ def wechat_api(cfg: PaymentConfig, method: str, path: str, authorization: str, b
     if path == "/v3/pay/transactions/app":
         answer = {"prepay_id": "wx" + new_id().replace("-", "")[:30]}
     elif path == "/v3/refund/domestic/refunds":
+        refund_once("wechat_pay", request["out_trade_no"], request["out_refund_no"], request["amount"]["refund"])
         answer = {"refund_id": "50" + new_id().replace("-", "")[:28], "out_refund_no": request["out_refund_no"],
                   "status": "SUCCESS", "amount": request["amount"]}
     else:

@@ -4,9 +4,11 @@ Each event is delivered twice: the second delivery must change nothing."""
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from catalog.handlers import HANDLERS
-from mall_shared.consumer import deliver
+from catalog.models import Sku
+from mall_shared.consumer import deliver, handle_batch
 from mall_shared.events import (
     Line,
     OrderCancelled,
@@ -16,8 +18,9 @@ from mall_shared.events import (
     ReviewHidden,
     ReviewPosted,
     envelope,
+    parse,
 )
-from mall_shared.testing import outbox_events
+from mall_shared.testing import outbox_events, race
 
 
 def unique(name: str) -> str:
@@ -119,6 +122,24 @@ def test_an_order_cancelled_before_it_was_placed_here_reserves_nothing(client, d
     assert deliver(db, HANDLERS, placed)
     assert stock(client, s42)["stock"] == 10
     assert outbox_events(db, order_id) == []
+
+
+@pytest.mark.parametrize("parked", ["OrderPlaced", "OrderCancelled"])
+def test_an_order_placed_and_cancelled_at_once_by_two_workers_holds_no_stock(client, db, product, parked):
+    """Worker 1's batch handles one of an order's two events, then another order's event that the
+    test parks before the commit (by holding that order's SKU); worker 2 handles the other event of
+    the order meanwhile. Whichever came first, nothing stays reserved."""
+    s41, s42 = product["skus"][0]["id"], product["skus"][1]["id"]
+    other, order_id = place(db, (s42, 1)), str(uuid.uuid4())
+    events = {"OrderPlaced": OrderPlaced(order_id=order_id, customer_id="c1", lines=[Line(s41, 2, 39900)], total=0),
+              "OrderCancelled": OrderCancelled(order_id=order_id, customer_id="c1", total=0, reason="customer")}
+    first, (_, second) = events.pop(parked), events.popitem()
+    batch = [parse(envelope(first, "order")), parse(envelope(OrderCompleted(order_id=other, customer_id="c1",
+                                                                           total=0), "order"))]
+    assert race(db, lambda: handle_batch(db, HANDLERS, batch), lambda: deliver(db, HANDLERS, envelope(second, "order")),
+                parked_at=select(Sku).where(Sku.id == s42).with_for_update()) == (2, True)
+    sku = stock(client, s41)
+    assert (sku["stock"], sku["reserved"]) == (3, 0)
 
 
 def returned(db, order_id, *lines, return_id=None):

@@ -3,9 +3,11 @@ event is delivered twice: the second delivery must return False and change nothi
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from crm.handlers import HANDLERS
-from mall_shared.consumer import deliver
+from crm.models import PurchaseRecord
+from mall_shared.consumer import deliver, handle_batch
 from mall_shared.events import (
     Line,
     OrderCancelled,
@@ -14,8 +16,9 @@ from mall_shared.events import (
     OrderStatusChanged,
     RefundCompleted,
     envelope,
+    parse,
 )
-from mall_shared.testing import outbox_events
+from mall_shared.testing import outbox_events, race
 
 
 def new_id() -> str:
@@ -185,6 +188,29 @@ def test_a_refund_handled_before_the_completion_still_reverses_its_points(client
     card = membership(client, headers)
     assert card["points"] == 399
     assert sorted(e["points"] for e in card["ledger"]) == [-399, 798]
+
+
+@pytest.mark.parametrize("parked", ["OrderCompleted", "RefundCompleted"])
+def test_a_refund_and_the_completion_handled_at_once_by_two_workers_take_back_its_points(client, db, customer, parked):
+    """Worker 1's batch handles the completion (the first crm hears of the order: points awarded,
+    refunds read) or the refund (the award looked for), then another order's event that the test
+    parks before the commit (by holding that order's history row); worker 2 handles the other
+    meanwhile. Neither may miss the other: the refund takes its share of the points back."""
+    customer_id, headers = customer
+    other, order_id = place(db, customer_id), new_id()
+    events = {"OrderCompleted": envelope(OrderCompleted(order_id=order_id, customer_id=customer_id, total=79800),
+                                         "order"),
+              "RefundCompleted": envelope(RefundCompleted(refund_id=new_id(), payment_id=new_id(), order_id=order_id,
+                                                          amount=39900), "payment")}
+    first, (_, second) = events.pop(parked), events.popitem()
+    batch = [parse(first), parse(envelope(OrderStatusChanged(
+        order_id=other, customer_id=customer_id, status="AWAITING_PAYMENT", previous_status="PENDING",
+        at="2026-11-25T06:00:00Z"), "order"))]
+    assert race(db, lambda: handle_batch(db, HANDLERS, batch), lambda: deliver(db, HANDLERS, second),
+                parked_at=select(PurchaseRecord).where(PurchaseRecord.order_id == other).with_for_update()) == (2, True)
+    card = membership(client, headers)
+    assert sorted(e["points"] for e in card["ledger"]) == [-399, 798] and card["points"] == 399
+    assert {i["order_id"]: i["refunded"] for i in history(client, headers)["items"]}[order_id] == 39900
 
 
 def test_an_order_past_32_bits_of_fen_is_recorded_and_earns_its_points(client, db, customer):
