@@ -234,7 +234,8 @@ def table(mall: dict, bare: dict) -> list[dict]:
     def row(what, value, bare_name, bare_value, ratio, target):
         rows.append({"what": what, "mall": round(value, 1), "bare": bare_name,
                      "bare_value": None if bare_value is None else round(bare_value, 1),
-                     "ratio": None if ratio is None else round(ratio, 2), "target": target})
+                     # without the bare rows (--skip limits) a ratio is the empty dict of its row
+                     "ratio": round(ratio, 2) if isinstance(ratio, int | float) else None, "target": target})
 
     c, s = mall.get("checkout"), bare.get("saga", {})
     b = bare.get("saga_burst", {})
