@@ -9,6 +9,7 @@ access log, for a shop that gets those from metrics instead.
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.config
 import os
@@ -84,6 +85,12 @@ def setup(service: str) -> None:
     """Route every record of this process (and Python warnings) through one JSON handler."""
     global _service
     _service = service
+    # A process killed by a fatal signal (SIGSEGV in a C extension, an abort) writes every thread's
+    # Python stack to stderr first: the only trace such a crash leaves.
+    try:
+        faulthandler.enable(all_threads=True)
+    except (OSError, ValueError):  # stderr is no file (a test capturing it): nothing to write to
+        pass
     root = logging.getLogger()
     if root.handlers:
         return  # as logging.basicConfig: gunicorn's logconfig set it up already (or a test runner owns it)
