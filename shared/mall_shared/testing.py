@@ -31,6 +31,9 @@ from .auth import AUDIENCE, ISSUER, generate_keypair
 T = TypeVar("T")
 
 
+_given: set[int] = set()
+
+
 def free_port() -> int:
     """A port nothing listens on, for a process a test starts.
 
@@ -45,11 +48,14 @@ def free_port() -> int:
         high = 32767
     for _ in range(200):
         port = random.randint(low, max(low, high))
+        if port in _given:
+            continue  # free now, but promised to a process that has not bound it yet
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _given.add(port)
             return port
     raise RuntimeError(f"no free port between {low} and {high}")
 
