@@ -55,6 +55,9 @@ def handle_batch(db: Database, handlers: dict[str, Handler], batch: list[tuple[d
             claimed.discard(env["id"])  # the same event twice in one batch runs once
             with logs.event_context(env), tracing.consuming(db.service, env):
                 handlers[env["type"]](evt, session)
+                # Written while the event is the current one: what a flush hook emits (catalog's
+                # SkuChanged) carries this event's correlation id and trace, not a new one at commit.
+                session.flush()
             done.append(env)
     _count_handled(db.service, batch, done, time.perf_counter() - started)
     return len(done)
