@@ -112,6 +112,16 @@ def upsert_newer(session: Session, table: Table, values: dict, version: str = "v
         where=table.c[version] < stmt.excluded[version]))
 
 
+def locked_row(session: Session, model, **values):
+    """The row of `model` with these values' primary key, inserted with `values` if missing, and
+    locked until the transaction ends: one statement (an upsert that changes nothing still locks
+    the row it meets), so two workers creating it at once both get the one row, in turn."""
+    stmt = conflict_insert(session, model).values(**values)
+    keys = [c.name for c in model.__table__.primary_key]
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={k: stmt.excluded[k] for k in keys})
+    return session.scalars(stmt.returning(model), execution_options={"populate_existing": True}).one()
+
+
 def lock(session: Session, *key: str) -> None:
     """Take turns on `key` (e.g. `lock(session, "order", order_id)`) until the transaction ends, even
     about something no row stands for yet: two workers handling two events of one order at once

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict
-from mall_shared.db import new_id, utcnow
+from mall_shared.db import locked_row, new_id, utcnow
 from mall_shared.events import MembershipChanged, PointsAdjusted, PointsAwarded, TierChanged
 from mall_shared.outbox import emit
 
@@ -25,16 +24,9 @@ class NegativeBalance(Conflict):
 
 
 def lock_member(session: Session, customer_id: str) -> Membership:
-    """The member's row, locked: changes to one ledger happen one at a time."""
-    member = session.get(Membership, customer_id, with_for_update=True)
-    if member is None:
-        try:
-            with session.begin_nested():
-                session.add(Membership(customer_id=customer_id, tier="regular"))
-        except IntegrityError:
-            pass  # created by a concurrent handler; lock theirs
-        member = session.get(Membership, customer_id, with_for_update=True, populate_existing=True)
-    return member
+    """The member's row (created at the first tier if new), locked: changes to one ledger happen
+    one at a time."""
+    return locked_row(session, Membership, customer_id=customer_id, tier="regular")
 
 
 def _sum(session: Session, column, *where) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mall_shared.api import Conflict, NotFound, paginate
 from mall_shared.auth import Identity
-from mall_shared.db import conflict_insert, lock, utcnow
+from mall_shared.db import lock, locked_row, utcnow
 from mall_shared.events import AddressDeleted, AddressSaved
 from mall_shared.outbox import emit
 
@@ -119,12 +119,9 @@ def _record(session: Session, order_id: str, customer_id: str, at: datetime | No
     lock(session, "order", order_id)  # first, in every handler of an order's events: see record_refund
     record = session.get(PurchaseRecord, order_id, with_for_update=True)
     if record is None:
-        session.execute(conflict_insert(session, PurchaseRecord.__table__).values(
-            order_id=order_id, customer_id=customer_id, status="PENDING", total=0, currency="CNY", lines=[],
-            placed_at=at or utcnow(), updated_at=utcnow(),
-            refunded=refunded_total(session, order_id),  # a refund may come first
-        ).on_conflict_do_nothing())
-        record = session.get(PurchaseRecord, order_id, with_for_update=True, populate_existing=True)
+        record = locked_row(session, PurchaseRecord, order_id=order_id, customer_id=customer_id, status="PENDING",
+                            total=0, currency="CNY", lines=[], placed_at=at or utcnow(), updated_at=utcnow(),
+                            refunded=refunded_total(session, order_id))  # a refund may come first
     return record
 
 

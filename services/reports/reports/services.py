@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from mall_shared.db import conflict_insert, utcnow
+from mall_shared.db import conflict_insert, locked_row, utcnow
 from mall_shared.events import current_envelope
 
 from .models import (
@@ -94,11 +94,8 @@ def bump_sku(session: Session, day: date, sku_id: str, **amounts: int) -> None:
 
 def _locked(session: Session, model, **keys):
     """The fact row `keys`, created empty if new, locked until the transaction ends (so two events
-    of one order, handled by two workers at once, settle it one after the other): one statement,
-    as an upsert that changes nothing still locks the row it meets."""
-    stmt = conflict_insert(session, model).values(**keys)
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={k: stmt.excluded[k] for k in keys})
-    return session.scalars(stmt.returning(model), execution_options={"populate_existing": True}).one()
+    of one order, handled by two workers at once, settle it one after the other)."""
+    return locked_row(session, model, **keys)
 
 
 # ---- orders ------------------------------------------------------------------------------------
