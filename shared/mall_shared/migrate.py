@@ -100,3 +100,14 @@ def drop_bus_tables() -> None:
         batch_op.drop_index(batch_op.f("ix_outbox_published_at"))
     op.drop_table("outbox")
     op.drop_table("inbox")
+
+
+def change_column_types(columns: dict[str, list[str]], old, new) -> None:
+    """Alembic step: every `table: [column, ...]` from type `old` to `new` (e.g. money from
+    Integer to BigInteger), in batch mode so SQLite's copy-and-move works too."""
+    from alembic import op
+
+    for table, names in columns.items():
+        with op.batch_alter_table(table) as batch:
+            for name in names:
+                batch.alter_column(name, type_=new(), existing_type=old())

@@ -5,7 +5,8 @@ Revision ID: 0003
 Revises: 0002
 """
 import sqlalchemy as sa
-from alembic import op
+
+from mall_shared.migrate import change_column_types
 
 revision = "0003"
 down_revision = "0002"
@@ -17,14 +18,8 @@ COLUMNS = {"purchase_records": ["total", "refunded"], "purchase_refunds": ["amou
 
 
 def upgrade() -> None:
-    for table, columns in COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for column in columns:
-                batch.alter_column(column, type_=sa.BigInteger(), existing_type=sa.Integer())
+    change_column_types(COLUMNS, sa.Integer, sa.BigInteger)
 
 
 def downgrade() -> None:
-    for table, columns in COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for column in columns:
-                batch.alter_column(column, type_=sa.Integer(), existing_type=sa.BigInteger())
+    change_column_types(COLUMNS, sa.BigInteger, sa.Integer)

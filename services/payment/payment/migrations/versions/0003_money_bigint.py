@@ -4,7 +4,8 @@ Revision ID: 0003
 Revises: 0002
 """
 import sqlalchemy as sa
-from alembic import op
+
+from mall_shared.migrate import change_column_types
 
 revision = "0003"
 down_revision = "0002"
@@ -15,14 +16,8 @@ COLUMNS = {"orders": ["total"], "payments": ["amount", "refunded_amount"], "refu
 
 
 def upgrade() -> None:
-    for table, columns in COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for column in columns:
-                batch.alter_column(column, type_=sa.BigInteger(), existing_type=sa.Integer())
+    change_column_types(COLUMNS, sa.Integer, sa.BigInteger)
 
 
 def downgrade() -> None:
-    for table, columns in COLUMNS.items():
-        with op.batch_alter_table(table) as batch:
-            for column in columns:
-                batch.alter_column(column, type_=sa.Integer(), existing_type=sa.BigInteger())
+    change_column_types(COLUMNS, sa.BigInteger, sa.Integer)
