@@ -13,6 +13,10 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from harness import Platform  # noqa: E402
 
+# The services' own gunicorn settings (gunicorn_conf: 2 processes × 8 threads), not the test
+# harness's 1 × 16: the figures make bench reports are those of a deployment.
+DEPLOYED = {"WEB_CONCURRENCY": None, "GUNICORN_THREADS": None}
+
 
 def start_platform(**kwargs) -> Platform:
     return Platform(Path(tempfile.mkdtemp(prefix="mall-bench-")), **kwargs).start()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from run import RESULTS, customers, load_demo, new_sku, order_body, post_orders, promo_bodies, settle
 
-from common import start_platform
+from common import DEPLOYED, start_platform
 from watcher import OrderWatcher
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -80,7 +80,7 @@ def main() -> None:
                         help="every order with a coupon and points")
     args = parser.parse_args()
     demo = load_demo()
-    platform = start_platform(extra_env={"WEB_CONCURRENCY": None, "GUNICORN_THREADS": None})
+    platform = start_platform(extra_env=DEPLOYED)
     watcher = OrderWatcher(platform.broker_url).start()
     try:
         admin = demo.login(platform.gateway, *platform.admin)

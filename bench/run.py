@@ -31,7 +31,7 @@ from pathlib import Path
 
 import requests
 
-from common import ROOT, percentile, start_platform
+from common import DEPLOYED, ROOT, percentile, start_platform
 from watcher import OrderWatcher
 
 LIMITS = ROOT.parent / "shared" / "limits"
@@ -283,7 +283,7 @@ def main() -> None:
     mall: dict = {}
     with open("/tmp/bench.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        platform = start_platform(extra_env={"WEB_CONCURRENCY": None, "GUNICORN_THREADS": None})
+        platform = start_platform(extra_env=DEPLOYED)
         watcher = OrderWatcher(platform.broker_url).start()
         try:
             admin = demo.login(platform.gateway, *platform.admin)
@@ -308,7 +308,7 @@ def main() -> None:
             # On a platform of its own, as bench/catalog_browse.py runs it: measured on the platform
             # the checkout phases had just used, keyword search at 100k read p99 4× (alone: 1.15×);
             # why is not known yet, and browsing should not measure the checkout's leftovers.
-            platform = start_platform(extra_env={"WEB_CONCURRENCY": None, "GUNICORN_THREADS": None})
+            platform = start_platform(extra_env=DEPLOYED)
             try:
                 mall["browse"] = browse(platform)
                 print("browse", json.dumps(mall["browse"]), flush=True)
