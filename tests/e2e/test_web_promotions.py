@@ -29,6 +29,9 @@ def test_a_shopper_checks_out_with_a_coupon_and_points_and_pays_the_total_shown(
     page.click("form button.primary")
     page.get_by_role("link", name=ZH["Check out"]).click()
     expect(page.locator("select[name=coupon_id] option")).to_have_count(2)  # none, and the one that applies
+    expect(page.locator("#checkout-total")).to_have_text("¥399.00")  # the first method: pickup, free
+    page.check("input[name=delivery_method_id][value=standard]")  # priced again at once, without a click
+    expect(page.locator("#checkout-total")).to_have_text("¥409.00")
 
     page.select_option("select[name=coupon_id]", coupon["id"])
     page.fill("input[name=points]", "500")
