@@ -63,7 +63,9 @@ def test_the_shoe_store_story_by_clicking(platform, browser, demo):
     for field, value in ADDRESS.items():
         shopper.fill(f"input[name={field}]", value)
     shopper.check("input[name=save_address]")
+    free_delivery = shopper.locator("#checkout-total").inner_text()  # the first method: pickup
     shopper.check("input[name=delivery_method_id][value=standard]")
+    expect(shopper.locator("#checkout-total")).not_to_have_text(free_delivery)  # priced again with its fee
     shot(shopper, "storefront-checkout")
     shopper.get_by_role("button", name=ZH["Place order"]).click()
     order_id = order_id_from(shopper)  # and the address is in the book for next time (asserted below)
